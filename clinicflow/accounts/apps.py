@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "clinicflow.accounts"
+    verbose_name = "Staff and access"

@@ -1,0 +1,73 @@
+"""The REST API at /api/v1: one NinjaAPI, each app contributes a router. OpenAPI at /api/v1/openapi.json."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from ninja import NinjaAPI
+from ninja.security import HttpBearer, SessionAuth
+
+import clinicflow
+from clinicflow.accounts.models import ApiToken, is_staff_member
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer cf_...`: an integration acting as the token's user."""
+
+    def authenticate(self, request, token):
+        user = ApiToken.authenticate(token)
+        if user is not None and is_staff_member(user):
+            request.user = user
+            return user
+        return None
+
+
+class StaffSession(SessionAuth):
+    """The logged-in web UI (CSRF-checked by ninja)."""
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        return user if user is not None and is_staff_member(user) else None
+
+
+api = NinjaAPI(
+    title="clinicflow API",
+    version=clinicflow.__version__,
+    description="Patients, inquiries, cases, appointments and tasks of a clinicflow installation. "
+    "Integrations authenticate with a bearer token (Django admin → API tokens); "
+    "the same rules apply as in the web interface.",
+    auth=[BearerToken(), StaffSession()],
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    """Service-level refusals, in the same shape as ninja's own request validation errors."""
+    if hasattr(exc, "error_dict"):
+        detail = [{"loc": ["body", field], "msg": msg, "type": "invalid"}
+                  for field, messages in exc.message_dict.items() for msg in messages]
+    else:
+        detail = [{"loc": ["body"], "msg": msg, "type": "invalid"} for msg in exc.messages]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request, exc):
+    return api.create_response(request, {"detail": "You may not do that."}, status=403)
+
+
+def _add_routers():
+    from clinicflow.funnel.api import router as cases
+    from clinicflow.inbox.api import public_router
+    from clinicflow.inbox.api import router as inquiries
+    from clinicflow.patients.api import router as patients
+    from clinicflow.scheduling.api import router as appointments
+    from clinicflow.tasks.api import router as tasks
+
+    api.add_router("/public", public_router)
+    api.add_router("/patients", patients)
+    api.add_router("/inquiries", inquiries)
+    api.add_router("/cases", cases)
+    api.add_router("/appointments", appointments)
+    api.add_router("/tasks", tasks)
+
+
+_add_routers()

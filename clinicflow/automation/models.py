@@ -1,0 +1,77 @@
+from datetime import timedelta
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinicflow.patients.models import Patient
+
+
+class Job(models.Model):
+    """A durable piece of work due at a time: a reminder, an escalation, a sync.
+
+    Jobs are rows so that they survive restarts and so any number of workers can share them: a worker
+    claims a job with a conditional UPDATE and holds it under a lease; a crashed worker's lease expires
+    and another worker reclaims the job.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    kind = models.CharField(_("kind"), max_length=64)
+    due_at = models.DateTimeField(_("due"))
+    # The same reason planned twice (a re-delivered webhook, a retried request) is one job.
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    payload = models.JSONField(default=dict, blank=True)
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="jobs", null=True, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=5)
+    last_error = models.TextField(_("last error"), blank=True)
+    locked_by = models.CharField(max_length=120, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="job_due"),
+            models.Index(fields=["state", "lease_expires_at"], name="job_lease"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} @ {self.due_at:%Y-%m-%d %H:%M}"
+
+    def backoff(self) -> timedelta:
+        """30 s, 2 min, 8 min, 32 min...: wait longer after each failure."""
+        return timedelta(seconds=30 * 4 ** max(self.attempts - 1, 0))
+
+
+class JobAttempt(models.Model):
+    """One run of a job by one worker, with its outcome: the audit trail for "why did it fail?"."""
+
+    job = models.ForeignKey(Job, models.CASCADE, related_name="runs")
+    worker = models.CharField(max_length=120)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+
+class WorkerHeartbeat(models.Model):
+    """Each worker process writes its row every loop, so /healthz can tell whether any is alive."""
+
+    name = models.CharField(max_length=120, unique=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    jobs_done = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,127 @@
+"""The job worker: claim due jobs safely, run them, record every attempt, retry with backoff.
+
+Claiming is a conditional UPDATE on the values just read (state, attempts, lease). Two workers that
+read the same candidate both issue the UPDATE; the database lets only one match, the other sees a row
+count of 0 and moves on. That holds on SQLite and PostgreSQL and for any number of processes.
+"""
+
+import logging
+import os
+import signal
+import socket
+import threading
+import traceback
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .models import Job, JobAttempt, WorkerHeartbeat
+from .registry import handlers
+
+log = logging.getLogger("clinicflow.worker")
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10000}"
+
+
+def claimable(now):
+    due = Q(state=Job.State.PENDING, due_at__lte=now)
+    stale = Q(state=Job.State.RUNNING, lease_expires_at__lt=now)  # its worker died mid-run
+    return Job.objects.filter(due | stale)
+
+
+def claim_one(worker: str, now=None) -> Job | None:
+    now = now or timezone.now()
+    lease = timedelta(seconds=settings.CLINICFLOW_JOB_LEASE_SECONDS)
+    for job in claimable(now).order_by("due_at", "id")[:10]:
+        won = Job.objects.filter(
+            pk=job.pk, state=job.state, attempts=job.attempts, lease_expires_at=job.lease_expires_at,
+        ).update(state=Job.State.RUNNING, attempts=F("attempts") + 1, locked_by=worker,
+                 lease_expires_at=now + lease)
+        if won:
+            job.refresh_from_db()
+            return job
+    return None
+
+
+def run_job(job: Job, worker: str) -> None:
+    attempt = JobAttempt.objects.create(job=job, worker=worker)
+    try:
+        handler = handlers.get(job.kind)
+        if handler is None:
+            raise LookupError(f"no handler registered for job kind {job.kind!r}")
+        result = handler(job) or ""
+    except Exception as exc:
+        error = "".join(traceback.format_exception_only(exc)).strip()
+        log.warning("job %s (%s) failed on attempt %s: %s", job.pk, job.kind, job.attempts, error)
+        JobAttempt.objects.filter(pk=attempt.pk).update(finished_at=timezone.now(),
+                                                        error=traceback.format_exc()[-4000:])
+        _after_failure(job, worker, error)
+        return
+    now = timezone.now()
+    JobAttempt.objects.filter(pk=attempt.pk).update(finished_at=now)
+    # Finish only if we still hold the lease: a reclaimed job belongs to the other worker now.
+    Job.objects.filter(pk=job.pk, state=Job.State.RUNNING, locked_by=worker).update(
+        state=Job.State.DONE, finished_at=now, lease_expires_at=None, result=str(result)[:255])
+
+
+def _after_failure(job: Job, worker: str, error: str) -> None:
+    mine = Job.objects.filter(pk=job.pk, state=Job.State.RUNNING, locked_by=worker)
+    if job.attempts >= job.max_attempts:
+        mine.update(state=Job.State.FAILED, last_error=error, finished_at=timezone.now(), lease_expires_at=None)
+    else:
+        mine.update(state=Job.State.PENDING, last_error=error, lease_expires_at=None,
+                    due_at=timezone.now() + job.backoff())
+
+
+def work_once(worker: str, limit: int = 50) -> int:
+    """Run the jobs due now, up to `limit`. Returns how many ran. Tests call this, not the loop."""
+    ran = 0
+    while ran < limit:
+        job = claim_one(worker)
+        if job is None:
+            break
+        run_job(job, worker)
+        ran += 1
+    return ran
+
+
+class Worker:
+    def __init__(self, name: str | None = None, poll_seconds: float = 2.0):
+        self.name = name or default_worker_name()
+        self.poll_seconds = poll_seconds
+        self.stopping = threading.Event()
+
+    def install_signal_handlers(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop())
+
+    def stop(self) -> None:
+        log.info("worker %s stopping after the current job", self.name)
+        self.stopping.set()
+
+    def beat(self, ran: int) -> None:
+        WorkerHeartbeat.objects.update_or_create(
+            name=self.name, defaults={"last_seen_at": timezone.now()})
+        if ran:
+            WorkerHeartbeat.objects.filter(name=self.name).update(jobs_done=F("jobs_done") + ran)
+
+    def run_forever(self) -> None:
+        log.info("worker %s started", self.name)
+        while not self.stopping.is_set():
+            close_old_connections()
+            try:
+                ran = work_once(self.name)
+                self.beat(ran)
+            except Exception:
+                # A database hiccup must not kill the worker; it tries again next round.
+                log.exception("worker round failed")
+                ran = 0
+            if not ran:
+                self.stopping.wait(self.poll_seconds)
+        WorkerHeartbeat.objects.filter(name=self.name).delete()
+        log.info("worker %s stopped", self.name)

@@ -1,0 +1,84 @@
+"""The `clinicflow` command.
+
+    clinicflow run [--demo] [--host H] [--port P]   the whole product: migrate, web server, one worker
+    clinicflow worker                                 a background worker (run as many as you like)
+    clinicflow demo                                   load the demo clinic into the database
+    clinicflow manage <django command> ...            any Django management command
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+
+
+def _setup():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinicflow.settings")
+    import django
+
+    django.setup()
+
+
+def run(args) -> int:
+    _setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from waitress import serve
+
+    from clinicflow.clinic.models import Branch
+    from clinicflow.wsgi import application
+
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    if args.demo and not Branch.objects.exists():
+        call_command("demo")
+    elif args.demo:
+        print("The database already has a clinic; the demo was loaded before.")
+    worker = None
+    if not args.no_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "clinicflow.cli", "worker"], env=os.environ.copy())
+    db = settings.DATABASES["default"]
+    print(f"clinicflow on http://{args.host}:{args.port}/  (database: {db['ENGINE'].rsplit('.', 1)[-1]} "
+          f"{db['NAME']}; a worker is {'running' if worker else 'not started'}). Ctrl+C stops it.", flush=True)
+    try:
+        serve(application, host=args.host, port=args.port, threads=8, ident="clinicflow")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if worker:
+            worker.terminate()
+            worker.wait(timeout=30)
+    return 0
+
+
+def manage(argv: list[str]) -> int:
+    _setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["clinicflow manage", *argv])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "manage":
+        return manage(argv[1:])
+    if argv and argv[0] in ("worker", "demo"):
+        return manage(argv)
+    parser = argparse.ArgumentParser(prog="clinicflow", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="run the web interface and one worker")
+    run_parser.add_argument("--demo", action="store_true", help="load the demo clinic first (once)")
+    run_parser.add_argument("--host", default=os.getenv("CLINICFLOW_HOST", "127.0.0.1"))
+    run_parser.add_argument("--port", type=int, default=int(os.getenv("CLINICFLOW_PORT", "8000")))
+    run_parser.add_argument("--no-worker", action="store_true", help="web only (run workers separately)")
+    sub.add_parser("worker", help="run a background worker")
+    sub.add_parser("demo", help="load the demo clinic")
+    sub.add_parser("manage", help="any Django management command")
+    args = parser.parse_args(argv)
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+from datetime import date
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .calendar import BranchCalendar, DayHours
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(_("%(value)s is not a known IANA time zone"), params={"value": value})
+
+
+class Branch(models.Model):
+    """A physical site of the clinic. Its time zone drives working-hours maths and how times are shown."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Moscow",
+                                 validators=[validate_time_zone])
+    holiday_country = models.CharField(
+        _("public holidays of"), max_length=2, blank=True,
+        help_text=_("ISO country code (e.g. RU); the branch is closed on that country's public holidays."))
+    mis_id = models.CharField(_("MIS id"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = _("branches")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def calendar(self, closed_from: date | None = None) -> BranchCalendar:
+        """Load the week and closed days once; do the arithmetic in memory."""
+        week: dict[int, list[DayHours]] = {}
+        for row in self.working_hours.all():
+            week.setdefault(row.weekday, []).append(
+                DayHours(row.opens, row.closes, row.break_starts, row.break_ends))
+        closed = self.closed_days.all()
+        if closed_from:
+            closed = closed.filter(date__gte=closed_from)
+        return BranchCalendar(zone=self.zone, week=week, closed_dates={c.date for c in closed},
+                              holiday_country=self.holiday_country)
+
+
+class WorkingHours(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    branch = models.ForeignKey(Branch, models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+    break_starts = models.TimeField(_("break starts"), null=True, blank=True)
+    break_ends = models.TimeField(_("break ends"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["branch", "weekday", "opens"]
+        verbose_name_plural = _("working hours")
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "weekday"], name="one_working_day_row_per_weekday"),
+            models.CheckConstraint(condition=models.Q(opens__lt=models.F("closes")), name="opens_before_closes"),
+        ]
+
+    def clean(self):
+        if (self.break_starts is None) != (self.break_ends is None):
+            raise ValidationError(_("A break needs both a start and an end."))
+        if self.break_starts and not (self.opens < self.break_starts < self.break_ends <= self.closes):
+            raise ValidationError(_("The break must lie inside the working hours."))
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class ClosedDay(models.Model):
+    branch = models.ForeignKey(Branch, models.CASCADE, related_name="closed_days")
+    date = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["branch", "date"], name="one_closed_day_per_date")]
+
+    def __str__(self):
+        return f"{self.branch}: {self.date}"
+
+
+class Specialty(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    mis_id = models.CharField(_("MIS id"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = _("specialties")
+
+    def __str__(self):
+        return self.name
+
+
+class Service(models.Model):
+    """Something a patient can book, e.g. "Initial cardiology consultation"."""
+
+    name = models.CharField(_("name"), max_length=160, unique=True)
+    specialty = models.ForeignKey(Specialty, models.PROTECT, related_name="services", null=True, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(_("duration, minutes"), default=30)
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    mis_id = models.CharField(_("MIS id"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Doctor(models.Model):
+    """A mirror of the MIS's practitioner: who can be booked, where and for what."""
+
+    full_name = models.CharField(_("full name"), max_length=160)
+    specialties = models.ManyToManyField(Specialty, related_name="doctors", blank=True)
+    branches = models.ManyToManyField(Branch, related_name="doctors", blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    mis_id = models.CharField(_("MIS id"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["full_name"]
+
+    def __str__(self):
+        return self.full_name

@@ -1,0 +1,107 @@
+// clinicflow: small progressive enhancements. Pages work without it; this adds timers,
+// keyboard shortcuts, new-inquiry notifications and kanban drag and drop.
+(function () {
+  "use strict";
+
+  function formatSeconds(total) {
+    total = Math.max(0, Math.floor(total));
+    const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+    const mm = String(m).padStart(2, "0"), ss = String(s).padStart(2, "0");
+    return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
+  }
+
+  // Response timers: the server renders the working seconds elapsed; we tick while the branch is open.
+  function tickTimers() {
+    document.querySelectorAll("[data-timer]").forEach(function (el) {
+      const open = el.dataset.open === "1";
+      let elapsed = parseFloat(el.dataset.elapsed);
+      if (open) { elapsed += 1; el.dataset.elapsed = elapsed; }
+      const target = parseFloat(el.dataset.target);
+      el.textContent = formatSeconds(elapsed);
+      el.classList.toggle("cf-ok", elapsed < target * 0.6);
+      el.classList.toggle("cf-soon", elapsed >= target * 0.6 && elapsed < target);
+      el.classList.toggle("cf-late", elapsed >= target);
+      el.classList.toggle("cf-paused", !open);
+    });
+  }
+  setInterval(tickTimers, 1000);
+
+  // New inquiries: update the unread badge and title, and notify when the newest id grows.
+  let newestSeen = null;
+  function onQueueUpdate() {
+    const queue = document.getElementById("queue");
+    if (!queue) return;
+    const unread = parseInt(queue.dataset.unread || "0", 10);
+    const newest = parseInt(queue.dataset.newest || "0", 10);
+    const badge = document.getElementById("nav-unread");
+    if (badge) { badge.textContent = unread || ""; badge.hidden = !unread; }
+    document.title = (unread ? "(" + unread + ") " : "") + document.title.replace(/^\(\d+\) /, "");
+    if (newestSeen !== null && newest > newestSeen && "Notification" in window && Notification.permission === "granted") {
+      new Notification(queue.dataset.notifyTitle || "New inquiry", { body: queue.dataset.newestLabel || "", tag: "clinicflow-queue" });
+    }
+    newestSeen = newestSeen === null ? newest : Math.max(newestSeen, newest);
+    tickTimers();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    onQueueUpdate();
+    const ask = document.getElementById("enable-notifications");
+    if (ask && "Notification" in window && Notification.permission === "default") {
+      ask.hidden = false;
+      ask.addEventListener("click", function () { Notification.requestPermission().then(function () { ask.hidden = true; }); });
+    }
+  });
+  document.addEventListener("htmx:afterSettle", onQueueUpdate);
+
+  // Keyboard: "/" search, j/k move in the queue, Enter opens, Ctrl+Enter submits a textarea's form.
+  document.addEventListener("keydown", function (e) {
+    const typing = /INPUT|TEXTAREA|SELECT/.test(e.target.tagName);
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.tagName === "TEXTAREA") {
+      e.preventDefault(); e.target.form.requestSubmit(); return;
+    }
+    if (typing || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.key === "/") { const s = document.getElementById("global-search"); if (s) { e.preventDefault(); s.focus(); } return; }
+    if (e.key === "n") { const n = document.getElementById("new-inquiry"); if (n) { e.preventDefault(); n.click(); } return; }
+    const rows = Array.from(document.querySelectorAll("#queue tr[data-href]"));
+    if (!rows.length) return;
+    let index = rows.findIndex(function (r) { return r.classList.contains("cf-selected"); });
+    if (e.key === "j" || e.key === "k") {
+      index = e.key === "j" ? Math.min(index + 1, rows.length - 1) : Math.max(index - 1, 0);
+      rows.forEach(function (r) { r.classList.remove("cf-selected"); });
+      rows[index].classList.add("cf-selected");
+      rows[index].scrollIntoView({ block: "nearest" });
+      sessionStorage.setItem("cf-selected", rows[index].dataset.id);
+    } else if (e.key === "Enter" && index >= 0) {
+      window.location = rows[index].dataset.href;
+    }
+  });
+  document.addEventListener("click", function (e) {
+    const row = e.target.closest("#queue tr[data-href]");
+    if (row && !e.target.closest("a,button,form")) window.location = row.dataset.href;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    const id = sessionStorage.getItem("cf-selected");
+    const row = id && document.querySelector('#queue tr[data-id="' + id + '"]');
+    if (row) row.classList.add("cf-selected");
+  });
+
+  // Kanban: drag a card onto a column; the server accepts or explains why not.
+  document.addEventListener("dragstart", function (e) {
+    const card = e.target.closest && e.target.closest(".cf-case[draggable=true]");
+    if (card) e.dataTransfer.setData("text/plain", card.dataset.moveUrl);
+  });
+  document.addEventListener("dragover", function (e) {
+    const col = e.target.closest && e.target.closest(".cf-column");
+    if (col) { e.preventDefault(); col.classList.add("cf-drop"); }
+  });
+  document.addEventListener("dragleave", function (e) {
+    const col = e.target.closest && e.target.closest(".cf-column");
+    if (col) col.classList.remove("cf-drop");
+  });
+  document.addEventListener("drop", function (e) {
+    const col = e.target.closest && e.target.closest(".cf-column");
+    if (!col) return;
+    e.preventDefault(); col.classList.remove("cf-drop");
+    const url = e.dataTransfer.getData("text/plain");
+    if (url) htmx.ajax("POST", url, { target: "#board", swap: "outerHTML", values: { stage: col.dataset.stage, view: "board" } });
+  });
+})();

@@ -1,0 +1,70 @@
+from datetime import datetime
+
+from ninja import Router, Schema
+
+from .access import case_for_user, cases_visible_to
+from .models import Source
+from .services import case_move, case_record_intake
+
+router = Router(tags=["cases"])
+
+
+class TransitionOut(Schema):
+    from_stage: str
+    to_stage: str
+    at: datetime
+    by_id: int | None
+    source: str
+    reason: str
+
+
+class CaseOut(Schema):
+    id: int
+    patient_id: int
+    branch_id: int
+    stage: str
+    lost_reason: str
+    intake: dict
+    created_at: datetime
+    stage_changed_at: datetime
+    next_stages: list[str]
+    transitions: list[TransitionOut]
+
+    @staticmethod
+    def resolve_next_stages(obj):
+        return list(obj.next_stages())
+
+    @staticmethod
+    def resolve_transitions(obj):
+        return list(obj.transitions.all())
+
+
+class MoveIn(Schema):
+    stage: str
+    reason: str = ""
+
+
+@router.get("", response=list[CaseOut])
+def list_cases(request, stage: str = "", patient_id: int | None = None, limit: int = 100):
+    cases = cases_visible_to(request.auth).prefetch_related("transitions")
+    if stage:
+        cases = cases.filter(stage=stage)
+    if patient_id:
+        cases = cases.filter(patient_id=patient_id)
+    return list(cases[: min(max(limit, 1), 1000)])
+
+
+@router.get("/{case_id}", response=CaseOut)
+def get_case(request, case_id: int):
+    return case_for_user(request.auth, case_id)
+
+
+@router.post("/{case_id}/moves", response=CaseOut, summary="Move a case to another stage (422 says why not)")
+def move_case(request, case_id: int, payload: MoveIn):
+    case = case_for_user(request.auth, case_id)
+    return case_move(case=case, to_stage=payload.stage, by=request.auth, source=Source.API, reason=payload.reason)
+
+
+@router.put("/{case_id}/intake", response=CaseOut, summary="Store the intake script's answers")
+def put_intake(request, case_id: int, payload: dict[str, str]):
+    return case_record_intake(case=case_for_user(request.auth, case_id), answers=payload, by=request.auth)

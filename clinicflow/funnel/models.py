@@ -1,0 +1,127 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinicflow.clinic.models import Branch, Doctor, Specialty
+from clinicflow.patients.models import Patient
+
+
+class Stage(models.TextChoices):
+    NEW = "new", _("New inquiry")
+    QUALIFICATION = "qualification", _("Qualification")
+    BOOKING = "booking", _("Booking")
+    REMINDER = "reminder", _("Reminder")
+    COMPLETED = "completed", _("Appointment completed")
+    REBOOKING = "rebooking", _("Rebooking")
+    REVIEW = "review", _("Review")
+    LOST = "lost", _("Lost")
+    CLOSED = "closed", _("Closed")
+
+
+# Where a case may go next from each stage. The one table the funnel obeys on every path.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Stage.NEW: (Stage.QUALIFICATION, Stage.BOOKING, Stage.LOST, Stage.CLOSED),
+    Stage.QUALIFICATION: (Stage.BOOKING, Stage.LOST, Stage.CLOSED),
+    Stage.BOOKING: (Stage.QUALIFICATION, Stage.REMINDER, Stage.COMPLETED, Stage.LOST, Stage.CLOSED),
+    Stage.REMINDER: (Stage.BOOKING, Stage.COMPLETED, Stage.LOST, Stage.CLOSED),
+    Stage.COMPLETED: (Stage.REBOOKING, Stage.REVIEW, Stage.CLOSED),
+    Stage.REBOOKING: (Stage.BOOKING, Stage.REVIEW, Stage.LOST, Stage.CLOSED),
+    Stage.REVIEW: (Stage.REBOOKING, Stage.CLOSED),
+    Stage.LOST: (Stage.QUALIFICATION, Stage.CLOSED),
+    Stage.CLOSED: (),
+}
+ACTIVE_STAGES = [s for s in Stage.values if s not in (Stage.LOST, Stage.CLOSED)]
+
+
+class Source(models.TextChoices):
+    """Who or what moved a case."""
+
+    PERSON = "person", _("Staff member")
+    API = "api", _("API")
+    MIS = "mis", _("MIS sync")
+    ROBOT = "robot", _("Robot")
+    SYSTEM = "system", _("clinicflow")
+
+
+class Case(models.Model):
+    """One patient journey, from the first inquiry to the review. A patient has at most one open case."""
+
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="cases")
+    branch = models.ForeignKey(Branch, models.PROTECT, related_name="cases")
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.NEW)
+    lost_reason = models.CharField(_("reason lost"), max_length=200, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                              related_name="cases", verbose_name=_("owner"))
+    intake = models.JSONField(_("intake answers"), default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    stage_changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-stage_changed_at", "-id"]
+        indexes = [models.Index(fields=["stage", "stage_changed_at"])]
+
+    def __str__(self):
+        return f"{self.patient} — {self.get_stage_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage not in (Stage.LOST, Stage.CLOSED)
+
+    def next_stages(self) -> tuple[str, ...]:
+        return TRANSITIONS[self.stage]
+
+
+class CaseTransition(models.Model):
+    """The stage history of a case: who moved it, when, from where to where, and why."""
+
+    case = models.ForeignKey(Case, models.CASCADE, related_name="transitions")
+    from_stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=16, choices=Stage.choices)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class IntakeQuestion(models.Model):
+    """One question of the qualification script, configured by the clinic."""
+
+    class Kind(models.TextChoices):
+        SPECIALTY = "specialty", _("Specialty")
+        DOCTOR = "doctor", _("Preferred doctor")
+        CHOICE = "choice", _("One of several answers")
+        TEXT = "text", _("Free text")
+
+    key = models.SlugField(_("key"), max_length=40, unique=True)
+    label = models.CharField(_("question"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    choices = models.JSONField(_("answers to choose from"), default=list, blank=True,
+                               help_text=_('For "one of several": a list such as ["New", "Returning"].'))
+    required = models.BooleanField(_("required"), default=False)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.label
+
+    def options(self) -> list[tuple[str, str]]:
+        """(value, label) pairs for kinds with a fixed set of answers."""
+        if self.kind == self.Kind.SPECIALTY:
+            return [(str(s.pk), s.name) for s in Specialty.objects.all()]
+        if self.kind == self.Kind.DOCTOR:
+            return [(str(d.pk), d.full_name) for d in Doctor.objects.filter(active=True)]
+        if self.kind == self.Kind.CHOICE:
+            return [(str(c), str(c)) for c in self.choices]
+        return []
+
+    def display(self, value) -> str:
+        if value in (None, ""):
+            return ""
+        return dict(self.options()).get(str(value), str(value))

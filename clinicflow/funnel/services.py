@@ -1,0 +1,85 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clinicflow.patients.models import Patient
+
+from .models import Case, CaseTransition, IntakeQuestion, Source, Stage
+
+
+class TransitionRefused(ValidationError):
+    """A move the funnel does not allow; the message says why, for the person who tried it."""
+
+
+def mis_is_connected() -> bool:
+    return bool(settings.CLINICFLOW_MIS_BASE_URL)
+
+
+def case_open_for(*, patient: Patient, branch, by=None, source: str = Source.SYSTEM) -> tuple[Case, bool]:
+    """The patient's open case, or a new one at New inquiry. Returns (case, created)."""
+    case = patient.cases.exclude(stage__in=[Stage.LOST, Stage.CLOSED]).order_by("-created_at").first()
+    if case:
+        return case, False
+    case = Case.objects.create(patient=patient, branch=branch, owner=by if by and by.is_authenticated else None)
+    CaseTransition.objects.create(case=case, to_stage=Stage.NEW, by=case.owner, source=source)
+    return case, True
+
+
+def refusal_reason(case: Case, to_stage: str, source: str, reason: str) -> str | None:
+    """Why this move is not allowed, or None when it is."""
+    if to_stage not in Stage.values:
+        return _("“%(stage)s” is not a stage. Stages: %(stages)s.") % {
+            "stage": to_stage, "stages": ", ".join(Stage.values)}
+    if to_stage == case.stage:
+        return _("The case is already at %(stage)s.") % {"stage": Stage(to_stage).label}
+    if to_stage not in case.next_stages():
+        allowed = ", ".join(str(Stage(s).label) for s in case.next_stages()) or _("none, the case is closed")
+        return _("A case cannot go from %(from)s to %(to)s. Possible next stages: %(allowed)s.") % {
+            "from": Stage(case.stage).label, "to": Stage(to_stage).label, "allowed": allowed}
+    if to_stage == Stage.COMPLETED and source != Source.MIS and mis_is_connected():
+        return _("Only the MIS marks an appointment completed: it will appear here after the visit is "
+                 "closed in the MIS.")
+    if to_stage == Stage.LOST and not reason.strip():
+        return _("Say why the case is lost.")
+    return None
+
+
+def case_move(*, case: Case, to_stage: str, by=None, source: str = Source.PERSON, reason: str = "") -> Case:
+    """Move a case to another stage, or raise TransitionRefused saying why not."""
+    with transaction.atomic():
+        # Lock the row so two receptionists moving the same card cannot both pass the check.
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        why_not = refusal_reason(case, to_stage, source, reason)
+        if why_not:
+            raise TransitionRefused({"stage": why_not})
+        from_stage, now = case.stage, timezone.now()
+        case.stage, case.stage_changed_at = to_stage, now
+        case.lost_reason = reason.strip() if to_stage == Stage.LOST else ""
+        case.save(update_fields=["stage", "stage_changed_at", "lost_reason"])
+        CaseTransition.objects.create(case=case, from_stage=from_stage, to_stage=to_stage, at=now,
+                                      by=by if by and by.is_authenticated else None, source=source,
+                                      reason=reason.strip()[:200])
+    return case
+
+
+def case_record_intake(*, case: Case, answers: dict, by=None) -> Case:
+    """Store the qualification script's answers; unknown options and missing required answers are refused."""
+    errors, clean = {}, dict(case.intake)
+    for question in IntakeQuestion.objects.filter(active=True):
+        value = str(answers.get(question.key, "") or "").strip()
+        options = dict(question.options())
+        if not value:
+            if question.required:
+                errors[question.key] = _("This question needs an answer.")
+            clean.pop(question.key, None)
+        elif options and value not in options:
+            errors[question.key] = _("“%(value)s” is not one of the answers.") % {"value": value}
+        else:
+            clean[question.key] = value[:500]
+    if errors:
+        raise ValidationError(errors)
+    case.intake = clean
+    case.save(update_fields=["intake"])
+    return case

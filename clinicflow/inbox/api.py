@@ -1,0 +1,128 @@
+from datetime import datetime
+
+from django.conf import settings
+from ninja import Field, Router, Schema, Status
+
+from clinicflow.core.ratelimit import client_ip, rate_limit_allows
+from clinicflow.patients.models import Channel
+
+from .access import inquiries_visible_to, inquiry_for_user
+from .models import Inquiry
+from .services import InquiryDraft, inquiry_receive, inquiry_respond, inquiry_take
+
+router = Router(tags=["inquiries"])
+public_router = Router(tags=["public"], auth=None)
+
+
+class InquiryIn(Schema):
+    """An inquiry as a website form or widget sends it. Every field is checked; all errors come back at once."""
+
+    name: str = Field("", max_length=160, description="The patient's name as typed")
+    phone: str = Field("", max_length=40, description="Any common spelling; stored as E.164")
+    email: str = Field("", max_length=254)
+    consent: bool = Field(False, description="Consent to the processing of personal data (required)")
+    branch_id: int | None = None
+    specialty_id: int | None = None
+    service_id: int | None = None
+    preferred_time: str = Field("", max_length=200)
+    comment: str = Field("", max_length=2000)
+    utm_source: str = Field("", max_length=200)
+    utm_medium: str = Field("", max_length=200)
+    utm_campaign: str = Field("", max_length=200)
+    utm_term: str = Field("", max_length=200)
+    utm_content: str = Field("", max_length=200)
+    page_url: str = Field("", max_length=1000)
+    referrer: str = Field("", max_length=1000)
+    request_id: str = Field("", max_length=120,
+                            description="Your id for this submission: sending it again creates nothing twice")
+
+    def draft(self, channel: str, ip: str | None = None) -> InquiryDraft:
+        return InquiryDraft(
+            channel=channel, phone=self.phone, full_name=self.name, email=self.email, text=self.comment,
+            consent=self.consent, branch_id=self.branch_id, specialty_id=self.specialty_id,
+            service_id=self.service_id, preferred_time=self.preferred_time, page_url=self.page_url,
+            referrer=self.referrer, external_id=self.request_id, ip_address=ip or None,
+            utm={name: getattr(self, name) for name in Inquiry.UTM_FIELDS if getattr(self, name)})
+
+
+class StaffInquiryIn(InquiryIn):
+    channel: str = Field(Channel.PHONE, description="phone, web, whatsapp, telegram, vk, sms, email, walk_in")
+
+
+class InquiryAccepted(Schema):
+    id: int
+    status: str
+    duplicate: bool
+
+
+class InquiryOut(Schema):
+    id: int
+    patient_id: int
+    case_id: int | None
+    branch_id: int
+    channel: str
+    status: str
+    received_at: datetime
+    response_due_at: datetime | None
+    taken_by_id: int | None
+    first_response_at: datetime | None
+    first_response_by_id: int | None
+    specialty_id: int | None
+    service_id: int | None
+    preferred_time: str
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    utm_term: str
+    utm_content: str
+    page_url: str
+    referrer: str
+
+
+class ResponseIn(Schema):
+    text: str
+
+
+class Problem(Schema):
+    detail: str
+
+
+@public_router.post("/inquiries", response={201: InquiryAccepted, 200: InquiryAccepted, 429: Problem},
+                    summary="Website form / booking widget: leave an inquiry")
+def public_inquiry(request, payload: InquiryIn):
+    ip = client_ip(request)
+    if not rate_limit_allows(scope="public-inquiry", client=ip, limit=settings.CLINICFLOW_PUBLIC_RATE_LIMIT):
+        return Status(429, {"detail": "Too many inquiries from this address; try again in a minute."})
+    inquiry, created = inquiry_receive(draft=payload.draft(Channel.WEB, ip))
+    return Status(201 if created else 200, {"id": inquiry.pk, "status": inquiry.status, "duplicate": not created})
+
+
+@router.get("", response=list[InquiryOut], summary="Inquiries, oldest first; by default the live queue")
+def list_inquiries(request, status: str = "waiting", limit: int = 100):
+    inquiries = inquiries_visible_to(request.auth)
+    inquiries = inquiries.waiting() if status == "waiting" else inquiries.filter(status=status)
+    return list(inquiries.order_by("received_at", "id")[: min(max(limit, 1), 1000)])
+
+
+@router.post("", response={201: InquiryOut, 200: InquiryOut}, summary="Record an inquiry (e.g. a phone call)")
+def create_inquiry(request, payload: StaffInquiryIn):
+    inquiry, created = inquiry_receive(draft=payload.draft(payload.channel), created_by=request.auth)
+    return Status(201 if created else 200, inquiry)
+
+
+@router.get("/{inquiry_id}", response=InquiryOut)
+def get_inquiry(request, inquiry_id: int):
+    return inquiry_for_user(request.auth, inquiry_id)
+
+
+@router.post("/{inquiry_id}/take", response=InquiryOut)
+def take_inquiry(request, inquiry_id: int):
+    return inquiry_take(inquiry=inquiry_for_user(request.auth, inquiry_id), by=request.auth)
+
+
+@router.post("/{inquiry_id}/responses", response=InquiryOut, summary="Record the answer given to the patient")
+def respond_inquiry(request, inquiry_id: int, payload: ResponseIn):
+    inquiry = inquiry_for_user(request.auth, inquiry_id)
+    inquiry_respond(inquiry=inquiry, by=request.auth, text=payload.text)
+    inquiry.refresh_from_db()
+    return inquiry

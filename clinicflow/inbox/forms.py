@@ -1,0 +1,17 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clinicflow.clinic.models import Branch, Service, Specialty
+
+
+class PhoneInquiryForm(forms.Form):
+    """A call taken by the front desk, typed in while on the phone."""
+
+    phone = forms.CharField(label=_("Phone"), max_length=40)
+    full_name = forms.CharField(label=_("Name"), max_length=160, required=False)
+    branch = forms.ModelChoiceField(Branch.objects.all(), label=_("Branch"))
+    specialty = forms.ModelChoiceField(Specialty.objects.all(), label=_("Specialty"), required=False)
+    service = forms.ModelChoiceField(Service.objects.filter(active=True), label=_("Service"), required=False)
+    preferred_time = forms.CharField(label=_("Preferred time"), max_length=200, required=False)
+    text = forms.CharField(label=_("What the caller wants"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    consent = forms.BooleanField(label=_("The caller agreed to the processing of personal data"), required=False)

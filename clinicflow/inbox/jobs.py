@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clinicflow.accounts.models import Role
+from clinicflow.automation.registry import job_handler
+from clinicflow.tasks.models import Task
+
+from .models import Inquiry
+from .services import ESCALATE_JOB
+
+
+@job_handler(ESCALATE_JOB)
+def escalate_unanswered_inquiry(job) -> str:
+    """The response target ran out: hand the inquiry to the front-office manager."""
+    inquiry = Inquiry.objects.select_related("patient", "branch").filter(pk=job.payload["inquiry_id"]).first()
+    if inquiry is None or not inquiry.is_waiting:
+        return "answered in time"
+    _task, created = Task.objects.get_or_create(
+        inquiry=inquiry, kind=Task.Kind.ESCALATION,
+        defaults={
+            "title": _("Unanswered for over %(minutes)s working minutes: %(patient)s") % {
+                "minutes": settings.CLINICFLOW_RESPONSE_TARGET_MINUTES, "patient": inquiry.patient},
+            "branch": inquiry.branch, "role": Role.FRONT_OFFICE_MANAGER, "patient": inquiry.patient,
+            "due_at": timezone.now(),
+        },
+    )
+    return "escalated" if created else "already escalated"

@@ -1,0 +1,96 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinicflow.clinic.models import Branch, Service, Specialty
+from clinicflow.funnel.models import Case
+from clinicflow.patients.models import Channel, Patient
+
+
+class InquiryQuerySet(models.QuerySet):
+    def waiting(self):
+        """The live queue: inquiries nobody has answered yet."""
+        return self.filter(status__in=[Inquiry.Status.NEW, Inquiry.Status.TAKEN])
+
+
+class Inquiry(models.Model):
+    """One contact from a (prospective) patient through one channel, waiting for the front desk."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        TAKEN = "taken", _("Taken")
+        ANSWERED = "answered", _("Answered")
+        CLOSED = "closed", _("Closed")
+
+    UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="inquiries")
+    branch = models.ForeignKey(Branch, models.PROTECT, related_name="inquiries")
+    case = models.ForeignKey(Case, models.SET_NULL, null=True, blank=True, related_name="inquiries")
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    # The provider's own id for the delivery (a message id, a call id): a repeat delivery is ignored.
+    external_id = models.CharField(max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    response_due_at = models.DateTimeField(_("response due"), null=True, blank=True,
+                                           help_text=_("When the response target runs out, in working hours."))
+    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                 related_name="+", verbose_name=_("taken by"))
+    taken_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    first_response_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                          related_name="+", verbose_name=_("first response by"))
+    closed_reason = models.CharField(max_length=200, blank=True)
+    specialty = models.ForeignKey(Specialty, models.SET_NULL, null=True, blank=True)
+    service = models.ForeignKey(Service, models.SET_NULL, null=True, blank=True)
+    preferred_time = models.CharField(_("preferred time"), max_length=200, blank=True)
+    utm_source = models.CharField(max_length=200, blank=True)
+    utm_medium = models.CharField(max_length=200, blank=True)
+    utm_campaign = models.CharField(max_length=200, blank=True)
+    utm_term = models.CharField(max_length=200, blank=True)
+    utm_content = models.CharField(max_length=200, blank=True)
+    page_url = models.URLField(max_length=1000, blank=True)
+    referrer = models.URLField(max_length=1000, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    objects = InquiryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        verbose_name_plural = _("inquiries")
+        indexes = [models.Index(fields=["status", "received_at"], name="inquiry_queue")]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], condition=~Q(external_id=""),
+                                    name="inquiry_delivered_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} — {self.patient}"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status in (self.Status.NEW, self.Status.TAKEN)
+
+    @property
+    def escalation_key(self) -> str:
+        return f"inquiry:{self.pk}:escalate"
+
+
+class Message(models.Model):
+    """A message or a note of a call, in or out, within an inquiry's conversation."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("From patient")
+        OUTBOUND = "out", _("To patient")
+        NOTE = "note", _("Internal note")
+
+    inquiry = models.ForeignKey(Inquiry, models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    body = models.TextField(_("text"), max_length=4000)
+    created_at = models.DateTimeField(default=timezone.now)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]

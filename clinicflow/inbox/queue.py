@@ -1,0 +1,59 @@
+"""The live queue, as the page and the API both show it."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Max, Prefetch, Q
+from django.utils import timezone
+
+from clinicflow.clinic.models import Branch, ClosedDay
+
+from .access import inquiries_visible_to
+from .models import Inquiry
+
+QUEUE_ROWS = 50
+
+
+@dataclass
+class QueueRow:
+    inquiry: Inquiry
+    waited_seconds: float  # working seconds since it arrived
+    branch_open: bool
+
+
+@dataclass
+class Queue:
+    rows: list[QueueRow]
+    total: int
+    unread: int
+    newest_id: int
+    target_seconds: int
+
+
+def queue_for(user, now=None, limit: int = QUEUE_ROWS) -> Queue:
+    """Oldest-waiting first. A fixed number of queries however long the queue is."""
+    now = now or timezone.now()
+    waiting = inquiries_visible_to(user).waiting()
+    counts = waiting.aggregate(total=Count("id"), unread=Count("id", filter=Q(status=Inquiry.Status.NEW)),
+                               newest=Max("id"))
+    inquiries = list(
+        waiting.select_related("patient", "specialty", "service", "taken_by")
+        .prefetch_related("patient__identities").order_by("received_at", "id")[:limit])
+    calendars = _calendars({i.branch_id for i in inquiries}, now)
+    rows = [QueueRow(i, calendars[i.branch_id].working_seconds_between(i.received_at, now),
+                     calendars[i.branch_id].is_open_at(now)) for i in inquiries]
+    for row in rows:
+        row.inquiry.branch = calendars[row.inquiry.branch_id].branch
+    return Queue(rows=rows, total=counts["total"], unread=counts["unread"], newest_id=counts["newest"] or 0,
+                 target_seconds=settings.CLINICFLOW_RESPONSE_TARGET_MINUTES * 60)
+
+
+def _calendars(branch_ids: set[int], now) -> dict:
+    recent_closures = Prefetch("closed_days", ClosedDay.objects.filter(date__gte=now.date() - timedelta(days=400)))
+    calendars = {}
+    for branch in Branch.objects.filter(pk__in=branch_ids).prefetch_related("working_hours", recent_closures):
+        calendar = branch.calendar()
+        calendar.branch = branch
+        calendars[branch.pk] = calendar
+    return calendars

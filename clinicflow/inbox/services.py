@@ -1,0 +1,166 @@
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clinicflow.automation.services import job_cancel, job_plan
+from clinicflow.clinic.models import Branch, Service, Specialty
+from clinicflow.compliance.models import Consent
+from clinicflow.compliance.services import consent_record
+from clinicflow.funnel.services import case_open_for
+from clinicflow.patients.models import Channel
+from clinicflow.patients.phones import normalize_phone
+from clinicflow.patients.services import patient_resolve
+
+from .models import Inquiry, Message
+
+ESCALATE_JOB = "inquiry.escalate"
+
+
+@dataclass
+class InquiryDraft:
+    """What a channel knows about an incoming contact, before it becomes an Inquiry."""
+
+    channel: str
+    phone: str
+    full_name: str = ""
+    email: str = ""
+    text: str = ""
+    consent: bool = False
+    branch_id: int | None = None
+    specialty_id: int | None = None
+    service_id: int | None = None
+    preferred_time: str = ""
+    utm: dict = field(default_factory=dict)
+    page_url: str = ""
+    referrer: str = ""
+    external_id: str = ""
+    ip_address: str | None = None
+    received_at: datetime | None = None
+
+
+def _validated(draft: InquiryDraft) -> tuple[dict, dict]:
+    """Check every field at once so the sender learns all its mistakes in one answer."""
+    errors, found = {}, {}
+    try:
+        found["phone"] = normalize_phone(draft.phone)
+    except ValidationError as exc:
+        errors["phone"] = exc.messages[0]
+    if not draft.consent:
+        errors["consent"] = _("The patient's consent to the processing of personal data is required.")
+    if draft.channel not in Channel.values:
+        errors["channel"] = _("Unknown channel “%(channel)s”.") % {"channel": draft.channel}
+    branches = Branch.objects.all()
+    found["branch"] = branches.filter(pk=draft.branch_id).first() if draft.branch_id else branches.first()
+    if found["branch"] is None:
+        errors["branch"] = _("No such branch.") if draft.branch_id else _("The clinic has no branch yet.")
+    for name, model in (("specialty", Specialty), ("service", Service)):
+        pk = getattr(draft, f"{name}_id")
+        found[name] = model.objects.filter(pk=pk).first() if pk else None
+        if pk and found[name] is None:
+            errors[name] = _("No %(what)s with id %(id)s.") % {"what": name, "id": pk}
+    unknown = set(draft.utm) - set(Inquiry.UTM_FIELDS)
+    if unknown:
+        errors["utm"] = _("Unknown UTM fields: %(names)s.") % {"names": ", ".join(sorted(unknown))}
+    return found, errors
+
+
+def inquiry_receive(*, draft: InquiryDraft, created_by=None) -> tuple[Inquiry, bool]:
+    """Turn an incoming contact into a queued inquiry. Returns (inquiry, created).
+
+    All or nothing: the patient, consent, case, inquiry, message and escalation job are written in one
+    transaction. A delivery seen before (same channel and external id) returns the first inquiry.
+    """
+    if draft.external_id:
+        seen = Inquiry.objects.filter(channel=draft.channel, external_id=draft.external_id).first()
+        if seen:
+            return seen, False
+    found, errors = _validated(draft)
+    if errors:
+        raise ValidationError(errors)
+    branch, received_at = found["branch"], draft.received_at or timezone.now()
+    try:
+        with transaction.atomic():
+            inquiry = _create(draft, found, branch, received_at, created_by)
+    except IntegrityError:
+        # The same delivery raced us in another process; it won.
+        seen = Inquiry.objects.filter(channel=draft.channel, external_id=draft.external_id).first()
+        if seen is None:
+            raise
+        return seen, False
+    return inquiry, True
+
+
+def _create(draft: InquiryDraft, found: dict, branch: Branch, received_at: datetime, created_by) -> Inquiry:
+    patient, _created = patient_resolve(branch=branch, phone=found["phone"], full_name=draft.full_name,
+                                        email=draft.email)
+    consent_record(patient=patient, purpose=Consent.Purpose.SERVICE, source=draft.channel,
+                   ip_address=draft.ip_address, page_url=draft.page_url)
+    case, _created = case_open_for(patient=patient, branch=branch, by=created_by)
+    inquiry = Inquiry.objects.create(
+        patient=patient, branch=branch, case=case, channel=draft.channel, external_id=draft.external_id,
+        received_at=received_at, response_due_at=response_due(branch, received_at),
+        specialty=found["specialty"], service=found["service"], preferred_time=draft.preferred_time[:200],
+        page_url=draft.page_url[:1000], referrer=draft.referrer[:1000], created_by=created_by,
+        **{name: str(draft.utm.get(name, ""))[:200] for name in Inquiry.UTM_FIELDS},
+    )
+    if draft.text.strip():
+        Message.objects.create(inquiry=inquiry, direction=Message.Direction.INBOUND, body=draft.text.strip(),
+                               created_at=received_at)
+    if inquiry.response_due_at:
+        job_plan(kind=ESCALATE_JOB, due_at=inquiry.response_due_at, key=inquiry.escalation_key,
+                 payload={"inquiry_id": inquiry.pk}, patient=patient)
+    return inquiry
+
+
+def response_due(branch: Branch, received_at: datetime) -> datetime | None:
+    target = timedelta(minutes=settings.CLINICFLOW_RESPONSE_TARGET_MINUTES)
+    calendar = branch.calendar(closed_from=received_at.date() - timedelta(days=1))
+    return calendar.add_working_seconds(received_at, target.total_seconds())
+
+
+def inquiry_take(*, inquiry: Inquiry, by) -> Inquiry:
+    """A receptionist picks the inquiry up, so colleagues see it is being handled."""
+    if inquiry.status == Inquiry.Status.NEW:
+        now = timezone.now()
+        Inquiry.objects.filter(pk=inquiry.pk, status=Inquiry.Status.NEW).update(
+            status=Inquiry.Status.TAKEN, taken_by=by, taken_at=now)
+        inquiry.refresh_from_db()
+    return inquiry
+
+
+def inquiry_respond(*, inquiry: Inquiry, by, text: str) -> Message:
+    """Record the answer to the patient (a call made, a message sent): the first one stops the clock."""
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Write what was said to the patient.")})
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(inquiry=inquiry, direction=Message.Direction.OUTBOUND, body=text,
+                                         author=by, created_at=now)
+        if inquiry.first_response_at is None:
+            inquiry.first_response_at, inquiry.first_response_by = now, by
+            if inquiry.taken_by is None:
+                inquiry.taken_by, inquiry.taken_at = by, now
+            inquiry.status = Inquiry.Status.ANSWERED
+            inquiry.save(update_fields=["first_response_at", "first_response_by", "taken_by", "taken_at",
+                                        "status"])
+            job_cancel(key=inquiry.escalation_key)
+    return message
+
+
+def inquiry_close(*, inquiry: Inquiry, by, reason: str) -> Inquiry:
+    """Take an inquiry out of the queue without an answer (spam, a duplicate, a wrong number)."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the inquiry is closed without an answer.")})
+    with transaction.atomic():
+        inquiry.status, inquiry.closed_reason = Inquiry.Status.CLOSED, reason.strip()[:200]
+        inquiry.save(update_fields=["status", "closed_reason"])
+        Message.objects.create(inquiry=inquiry, direction=Message.Direction.NOTE, author=by,
+                               body=_("Closed: %(reason)s") % {"reason": reason.strip()})
+        job_cancel(key=inquiry.escalation_key)
+    return inquiry

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "inbox"
+urlpatterns = [
+    path("queue/", views.queue, name="queue"),
+    path("inquiries/new/", views.inquiry_new, name="new"),
+    path("inquiries/<int:inquiry_id>/", views.inquiry_detail, name="inquiry"),
+    path("inquiries/<int:inquiry_id>/take/", views.inquiry_take_view, name="take"),
+    path("inquiries/<int:inquiry_id>/respond/", views.inquiry_respond_view, name="respond"),
+    path("inquiries/<int:inquiry_id>/close/", views.inquiry_close_view, name="close"),
+]

@@ -1,0 +1,73 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinicflow.clinic.models import Branch
+
+from .phones import format_phone
+
+
+class Channel(models.TextChoices):
+    """Ways a patient reaches the clinic or is reached by it."""
+
+    PHONE = "phone", _("Phone")
+    WEB = "web", _("Website")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    TELEGRAM = "telegram", _("Telegram")
+    VK = "vk", _("VK")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    WALK_IN = "walk_in", _("Walk-in")
+
+
+class Patient(models.Model):
+    """A person the clinic talks to. Contact data only: medical data lives in the MIS, never here."""
+
+    full_name = models.CharField(_("full name"), max_length=160, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    preferred_channel = models.CharField(_("preferred channel"), max_length=16, choices=Channel.choices,
+                                         default=Channel.PHONE)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="ru")
+    branch = models.ForeignKey(Branch, models.PROTECT, related_name="patients", verbose_name=_("home branch"))
+    mis_id = models.CharField(_("MIS id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["full_name", "id"]
+        indexes = [models.Index(fields=["full_name"])]
+
+    def __str__(self):
+        return self.full_name or self.display_phone or f"#{self.pk}"
+
+    @property
+    def phones(self) -> list[str]:
+        return [i.address for i in self.identities.all() if i.channel == Channel.PHONE]
+
+    @property
+    def display_phone(self) -> str:
+        phones = self.phones
+        return format_phone(phones[0]) if phones else ""
+
+
+class PatientIdentity(models.Model):
+    """One address at which a patient is known: an E.164 phone, a Telegram chat id, an e-mail..."""
+
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="identities")
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    address = models.CharField(_("address"), max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["channel", "id"]
+        verbose_name_plural = _("patient identities")
+        # One address belongs to one patient: the rule that keeps one person one record.
+        constraints = [models.UniqueConstraint(fields=["channel", "address"], name="identity_unique_address")]
+
+    def __str__(self):
+        return f"{self.get_channel_display()}: {self.display_address}"
+
+    @property
+    def display_address(self) -> str:
+        return format_phone(self.address) if self.channel == Channel.PHONE else self.address

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "patients"
+urlpatterns = [
+    path("patients/", views.search, name="search"),
+    path("patients/<int:patient_id>/", views.card, name="card"),
+]

@@ -1,0 +1,78 @@
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from ninja import Router, Schema, Status
+
+from clinicflow.accounts.models import restrict_to_branches
+from clinicflow.clinic.models import Doctor, Service
+from clinicflow.funnel.access import case_for_user
+from clinicflow.funnel.models import Source
+from clinicflow.patients.access import patient_for_user
+
+from .models import Appointment
+from .services import appointment_book, appointment_set_status
+
+router = Router(tags=["appointments"])
+
+
+class AppointmentOut(Schema):
+    id: int
+    patient_id: int
+    case_id: int | None
+    doctor_id: int
+    service_id: int | None
+    branch_id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    source: str
+    is_primary: bool
+    mis_id: str
+
+
+class AppointmentIn(Schema):
+    patient_id: int
+    doctor_id: int
+    starts_at: datetime
+    service_id: int | None = None
+    case_id: int | None = None
+
+
+class StatusIn(Schema):
+    status: str
+
+
+def _appointments(user):
+    return restrict_to_branches(Appointment.objects.all(), user)
+
+
+@router.get("", response=list[AppointmentOut])
+def list_appointments(request, patient_id: int | None = None, since: datetime | None = None, limit: int = 100):
+    appointments = _appointments(request.auth)
+    if patient_id:
+        appointments = appointments.filter(patient_id=patient_id)
+    if since:
+        appointments = appointments.filter(starts_at__gte=since)
+    return list(appointments[: min(max(limit, 1), 1000)])
+
+
+@router.post("", response={201: AppointmentOut}, summary="Book a slot (422 if it is taken)")
+def book(request, payload: AppointmentIn):
+    patient = patient_for_user(request.auth, payload.patient_id)
+    doctor = Doctor.objects.filter(pk=payload.doctor_id, active=True).first()
+    if doctor is None:
+        raise ValidationError({"doctor_id": "No active doctor with this id."})
+    service = Service.objects.filter(pk=payload.service_id).first() if payload.service_id else None
+    case = case_for_user(request.auth, payload.case_id) if payload.case_id else None
+    return Status(201, appointment_book(patient=patient, doctor=doctor, branch=patient.branch, service=service,
+                                        case=case, starts_at=payload.starts_at, source=Appointment.Source.API,
+                                        by=request.auth))
+
+
+@router.post("/{appointment_id}/status", response=AppointmentOut)
+def set_status(request, appointment_id: int, payload: StatusIn):
+    appointment = _appointments(request.auth).filter(pk=appointment_id).first()
+    if appointment is None:
+        raise Http404
+    return appointment_set_status(appointment=appointment, status=payload.status, source=Source.API, by=request.auth)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SchedulingConfig(AppConfig):
+    name = "clinicflow.scheduling"
+    verbose_name = "Scheduling"

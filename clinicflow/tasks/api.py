@@ -1,0 +1,59 @@
+from datetime import datetime
+
+from django.http import Http404
+from ninja import Router, Schema, Status
+
+from clinicflow.accounts.models import restrict_to_branches
+from clinicflow.clinic.models import Branch
+
+from .models import Task
+from .services import task_complete, task_create
+from .views import tasks_for
+
+router = Router(tags=["tasks"])
+
+
+class TaskOut(Schema):
+    id: int
+    kind: str
+    title: str
+    branch_id: int
+    assignee_id: int | None
+    role: str
+    due_at: datetime
+    patient_id: int | None
+    inquiry_id: int | None
+    done_at: datetime | None
+
+
+class TaskIn(Schema):
+    title: str
+    branch_id: int
+    due_at: datetime
+    kind: str = Task.Kind.CALLBACK
+    role: str = ""
+    assign_to_me: bool = True
+
+
+@router.get("", response=list[TaskOut], summary="Open tasks: mine, my role's, or overdue")
+def list_tasks(request, view: str = "mine"):
+    return list(tasks_for(request.auth, view)[:500])
+
+
+@router.post("", response={201: TaskOut})
+def create_task(request, payload: TaskIn):
+    branch = restrict_to_branches(Branch.objects.all(), request.auth, branch_field="pk").filter(
+        pk=payload.branch_id).first()
+    if branch is None:
+        raise Http404
+    return Status(201, task_create(title=payload.title, branch=branch, due_at=payload.due_at, kind=payload.kind,
+                                   role=payload.role, assignee=request.auth if payload.assign_to_me else None,
+                                   created_by=request.auth))
+
+
+@router.post("/{task_id}/done", response=TaskOut)
+def complete_task(request, task_id: int):
+    task = restrict_to_branches(Task.objects.all(), request.auth).filter(pk=task_id).first()
+    if task is None:
+        raise Http404
+    return task_complete(task=task, by=request.auth)

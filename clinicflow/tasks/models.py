@@ -1,0 +1,66 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinicflow.accounts.models import Role, user_roles
+from clinicflow.clinic.models import Branch
+from clinicflow.patients.models import Patient
+
+
+class TaskQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(done_at__isnull=True)
+
+    def for_user(self, user):
+        """Assigned to the user, or to one of the user's roles and not yet to a person."""
+        return self.filter(Q(assignee=user) | Q(assignee__isnull=True, role__in=user_roles(user)))
+
+    def overdue(self, now=None):
+        return self.open().filter(due_at__lt=now or timezone.now())
+
+
+class Task(models.Model):
+    """Something a person must do by a time: call back, follow up, handle an escalation."""
+
+    class Kind(models.TextChoices):
+        CALLBACK = "callback", _("Call back")
+        FOLLOW_UP = "follow_up", _("Follow up")
+        ESCALATION = "escalation", _("Escalation")
+        COMPLAINT = "complaint", _("Complaint")
+        OTHER = "other", _("Other")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.CALLBACK)
+    title = models.CharField(_("title"), max_length=200)
+    branch = models.ForeignKey(Branch, models.PROTECT, related_name="tasks")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                 related_name="tasks", verbose_name=_("assignee"))
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, blank=True)
+    due_at = models.DateTimeField(_("due"))
+    patient = models.ForeignKey(Patient, models.CASCADE, null=True, blank=True, related_name="tasks")
+    inquiry = models.ForeignKey("inbox.Inquiry", models.CASCADE, null=True, blank=True, related_name="tasks")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["done_at", "due_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(assignee__isnull=True, role=""), name="task_has_assignee_or_role"),
+            # An unanswered inquiry escalates once, however often the job runs.
+            models.UniqueConstraint(fields=["inquiry", "kind"], condition=Q(kind="escalation"),
+                                    name="one_escalation_per_inquiry"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.done_at is None and self.due_at < timezone.now()

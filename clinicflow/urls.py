@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from clinicflow.api import api
+from clinicflow.core.views import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="inbox:queue", permanent=False)),
+    path("healthz", healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("", include("clinicflow.inbox.urls")),
+    path("", include("clinicflow.funnel.urls")),
+    path("", include("clinicflow.patients.urls")),
+    path("", include("clinicflow.tasks.urls")),
+]
+
+admin.site.site_header = "clinicflow"
+admin.site.site_title = "clinicflow admin"

@@ -1,0 +1,113 @@
+"""Shared fixtures: a clinic with two branches in different zones, and staff personas.
+
+Personas (as in the spec of every access rule): a receptionist of the Moscow branch, a receptionist
+of the Novosibirsk branch (an outsider to Moscow's patients), a front-office manager, a clinic admin.
+"""
+
+import os
+from datetime import time
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from clinicflow.accounts.models import ApiToken, Role, StaffMember
+from clinicflow.clinic.models import Branch, Doctor, Service, Specialty, WorkingHours
+
+REQUIRED = {m.strip() for m in os.getenv("CLINICFLOW_REQUIRE", "").split(",") if m.strip()}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "browser" in item.keywords or "e2e" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_runtest_logreport(report):
+    """With CLINICFLOW_REQUIRE=postgres,browser a skip of those tests is a failure, not a silent pass."""
+    if report.skipped and REQUIRED and any(mark in report.keywords for mark in REQUIRED):
+        report.outcome = "failed"
+        report.longrepr = f"required test was skipped (CLINICFLOW_REQUIRE={','.join(sorted(REQUIRED))}): " + str(
+            report.longrepr)
+
+
+def open_all_week(branch: Branch, opens=time(9), closes=time(18), breaks=(time(13), time(14)), days=range(5)):
+    for weekday in days:
+        WorkingHours.objects.create(branch=branch, weekday=weekday, opens=opens, closes=closes,
+                                    break_starts=breaks[0] if breaks else None, break_ends=breaks[1] if breaks else None)
+
+
+@pytest.fixture
+def moscow(db) -> Branch:
+    branch = Branch.objects.create(name="Moscow, Tverskaya", time_zone="Europe/Moscow", address="Tverskaya 1")
+    open_all_week(branch)
+    return branch
+
+
+@pytest.fixture
+def novosibirsk(db) -> Branch:
+    branch = Branch.objects.create(name="Novosibirsk, Lenina", time_zone="Asia/Novosibirsk")
+    open_all_week(branch)
+    return branch
+
+
+@pytest.fixture
+def cardiology(db) -> Specialty:
+    return Specialty.objects.create(name="Cardiology")
+
+
+@pytest.fixture
+def consultation(cardiology) -> Service:
+    return Service.objects.create(name="Cardiologist consultation", specialty=cardiology, duration_minutes=30)
+
+
+@pytest.fixture
+def doctor(moscow, cardiology) -> Doctor:
+    doctor = Doctor.objects.create(full_name="Dr. Anna Petrova")
+    doctor.specialties.add(cardiology)
+    doctor.branches.add(moscow)
+    return doctor
+
+
+def make_staff(username: str, role: str, branches=()) -> User:
+    user = User.objects.create_user(username, password="pass-" + username, first_name=username.title())
+    user.groups.add(Group.objects.get(name=role))
+    StaffMember.objects.create(user=user).branches.set(branches)
+    return user
+
+
+@pytest.fixture
+def receptionist(moscow) -> User:
+    return make_staff("rita", Role.RECEPTIONIST, [moscow])
+
+
+@pytest.fixture
+def outsider(novosibirsk) -> User:
+    """A receptionist of another branch."""
+    return make_staff("oleg", Role.RECEPTIONIST, [novosibirsk])
+
+
+@pytest.fixture
+def manager(moscow) -> User:
+    return make_staff("maria", Role.FRONT_OFFICE_MANAGER, [moscow])
+
+
+@pytest.fixture
+def clinic_admin(db) -> User:
+    return make_staff("adam", Role.CLINIC_ADMIN)
+
+
+@pytest.fixture
+def rita_client(client, receptionist):
+    client.force_login(receptionist)
+    return client
+
+
+@pytest.fixture
+def token(receptionist) -> str:
+    _token, key = ApiToken.issue(user=receptionist, name="website")
+    return key
+
+
+@pytest.fixture
+def auth(token) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
