@@ -16,6 +16,15 @@ from clinicflow.clinic.models import Branch, Doctor, Service, Specialty, Working
 REQUIRED = {m.strip() for m in os.getenv("CLINICFLOW_REQUIRE", "").split(",") if m.strip()}
 
 
+def pytest_configure(config):
+    """A test database of our own per run, so that parallel runs on one PostgreSQL never collide."""
+    from django.conf import settings
+
+    default = settings.DATABASES["default"]
+    if default["ENGINE"].endswith("postgresql"):
+        default.setdefault("TEST", {})["NAME"] = f"test_{default['NAME']}_{os.getpid()}"
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords or "e2e" in str(item.fspath):
@@ -30,10 +39,17 @@ def pytest_runtest_logreport(report):
             report.longrepr)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 is slow by design; tests create many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def open_all_week(branch: Branch, opens=time(9), closes=time(18), breaks=(time(13), time(14)), days=range(5)):
     for weekday in days:
         WorkingHours.objects.create(branch=branch, weekday=weekday, opens=opens, closes=closes,
-                                    break_starts=breaks[0] if breaks else None, break_ends=breaks[1] if breaks else None)
+                                    break_starts=breaks[0] if breaks else None,
+                                    break_ends=breaks[1] if breaks else None)
 
 
 @pytest.fixture

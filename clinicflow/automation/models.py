@@ -65,6 +65,9 @@ class JobAttempt(models.Model):
     class Meta:
         ordering = ["-started_at"]
 
+    def __str__(self):
+        return f"{self.job} by {self.worker}"
+
 
 class WorkerHeartbeat(models.Model):
     """Each worker process writes its row every loop, so /healthz can tell whether any is alive."""

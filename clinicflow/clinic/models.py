@@ -75,14 +75,14 @@ class WorkingHours(models.Model):
             models.CheckConstraint(condition=models.Q(opens__lt=models.F("closes")), name="opens_before_closes"),
         ]
 
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
     def clean(self):
         if (self.break_starts is None) != (self.break_ends is None):
             raise ValidationError(_("A break needs both a start and an end."))
         if self.break_starts and not (self.opens < self.break_starts < self.break_ends <= self.closes):
             raise ValidationError(_("The break must lie inside the working hours."))
-
-    def __str__(self):
-        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
 
 
 class ClosedDay(models.Model):

@@ -7,3 +7,6 @@ class RateLimitWindow(models.Model):
     key = models.CharField(max_length=200, unique=True)
     window_start = models.DateTimeField(db_index=True)
     hits = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.key}: {self.hits}"

@@ -1,3 +1,4 @@
+import ipaddress
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -27,7 +28,16 @@ def client_ip(request) -> str:
 
     header = settings.CLINICFLOW_CLIENT_IP_HEADER
     if header:
-        forwarded = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+        forwarded = request.META.get("HTTP_" + header.upper().replace("-", "_"), "").split(",")[0].strip()
+        # A header that is not an address ("unknown", garbage) is ignored: it would break the inet column.
+        if _is_ip_address(forwarded):
+            return forwarded
     return request.META.get("REMOTE_ADDR", "")
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

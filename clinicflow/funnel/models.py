@@ -86,6 +86,9 @@ class CaseTransition(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self):
+        return f"{self.from_stage or '·'} → {self.to_stage}"
+
 
 class IntakeQuestion(models.Model):
     """One question of the qualification script, configured by the clinic."""

@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema, Status
 
 from clinicflow.core.ratelimit import client_ip, rate_limit_allows
@@ -12,6 +13,9 @@ from .services import InquiryDraft, inquiry_receive, inquiry_respond, inquiry_ta
 
 router = Router(tags=["inquiries"])
 public_router = Router(tags=["public"], auth=None)
+
+# The service names fields as the staff form does; API errors name the fields the client sent.
+API_FIELD_NAMES = {"branch": "branch_id", "specialty": "specialty_id", "service": "service_id"}
 
 
 class InquiryIn(Schema):
@@ -87,13 +91,21 @@ class Problem(Schema):
     detail: str
 
 
+def _receive(draft: InquiryDraft, created_by=None) -> tuple[Inquiry, bool]:
+    try:
+        return inquiry_receive(draft=draft, created_by=created_by)
+    except ValidationError as exc:
+        raise ValidationError({API_FIELD_NAMES.get(name, name): messages
+                               for name, messages in exc.message_dict.items()}) from None
+
+
 @public_router.post("/inquiries", response={201: InquiryAccepted, 200: InquiryAccepted, 429: Problem},
                     summary="Website form / booking widget: leave an inquiry")
 def public_inquiry(request, payload: InquiryIn):
     ip = client_ip(request)
     if not rate_limit_allows(scope="public-inquiry", client=ip, limit=settings.CLINICFLOW_PUBLIC_RATE_LIMIT):
         return Status(429, {"detail": "Too many inquiries from this address; try again in a minute."})
-    inquiry, created = inquiry_receive(draft=payload.draft(Channel.WEB, ip))
+    inquiry, created = _receive(payload.draft(Channel.WEB, ip))
     return Status(201 if created else 200, {"id": inquiry.pk, "status": inquiry.status, "duplicate": not created})
 
 
@@ -106,7 +118,7 @@ def list_inquiries(request, status: str = "waiting", limit: int = 100):
 
 @router.post("", response={201: InquiryOut, 200: InquiryOut}, summary="Record an inquiry (e.g. a phone call)")
 def create_inquiry(request, payload: StaffInquiryIn):
-    inquiry, created = inquiry_receive(draft=payload.draft(payload.channel), created_by=request.auth)
+    inquiry, created = _receive(payload.draft(payload.channel), created_by=request.auth)
     return Status(201 if created else 200, inquiry)
 
 

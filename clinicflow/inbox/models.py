@@ -94,3 +94,6 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_direction_display()}: {self.body[:40]}"

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinicflow.funnel.models import Source, Stage
+from clinicflow.funnel.models import Case, Source, Stage
 from clinicflow.funnel.services import case_move, mis_is_connected
 
 from .models import Appointment
@@ -24,7 +24,8 @@ def appointment_book(*, patient, doctor, branch, starts_at: datetime, service=No
                 created_by=by if by and by.is_authenticated else None, mis_id=mis_id,
                 status=Appointment.Status.BOOKED)
     except IntegrityError:
-        raise ValidationError({"starts_at": _("This slot of %(doctor)s is already taken.") % {"doctor": doctor}})
+        raise ValidationError(
+            {"starts_at": _("This slot of %(doctor)s is already taken.") % {"doctor": doctor}}) from None
     if case and case.stage in (Stage.NEW, Stage.QUALIFICATION, Stage.BOOKING, Stage.REBOOKING):
         if case.stage != Stage.BOOKING:
             case = case_move(case=case, to_stage=Stage.BOOKING, by=by, source=Source.SYSTEM)
@@ -42,7 +43,8 @@ def appointment_set_status(*, appointment: Appointment, status: str, source: str
         raise ValidationError({"status": _("Only the MIS sets completed or no-show.")})
     appointment.status, appointment.status_changed_at = status, timezone.now()
     appointment.save(update_fields=["status", "status_changed_at"])
-    case = appointment.case
-    if status == Appointment.Status.COMPLETED and case and Stage.COMPLETED in case.next_stages():
-        case_move(case=case, to_stage=Stage.COMPLETED, by=by, source=source)
+    if status == Appointment.Status.COMPLETED and appointment.case_id:
+        case = Case.objects.get(pk=appointment.case_id)  # fresh: the cached one may be stages behind
+        if Stage.COMPLETED in case.next_stages():
+            case_move(case=case, to_stage=Stage.COMPLETED, by=by, source=source)
     return appointment

@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, once=False, poll=2.0, name=None, **options):
         worker = Worker(name=name, poll_seconds=poll)
         if once:
-            self.stdout.write(f"ran {work_once(worker.name)} job(s)")
+            self.stdout.write(f"ran {work_once(worker.name, limit=100_000)} job(s)")
             return
         worker.install_signal_handlers()
         worker.run_forever()

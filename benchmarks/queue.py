@@ -1,0 +1,442 @@
+"""Benchmark of the live queue (/queue/) on PostgreSQL with a clinic-sized data set.
+
+    .venv/bin/python benchmarks/queue.py [--inquiries 10000] [--patients 100000] [--runs 50]
+                                         [--database-url URL] [--keep] [--show-sql]
+
+Creates (or recreates) its own database, seeds two branches, the patients with their phones and the
+open inquiries with their cases, then times through django.test.Client: the full queue page, its htmx
+refresh (every 3 s on every receptionist's screen) and, as a floor, a bare view that runs one query.
+Exits 1 when a queue render takes a median of 100 ms or more, or when its number of SQL queries
+changes with the size of the queue (an N+1). The database is dropped at the end unless --keep.
+"""
+
+import argparse
+import math
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import types
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+# This file is called queue.py: run as a script, its folder would come first on sys.path and shadow the
+# standard library's `queue` (which asgiref, and so Django, imports). Put the project root there instead.
+# Hence, too, every Django import below sits inside a function.
+sys.path[0] = str(ROOT)
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/clinicflow_bench"
+LIMIT_MS = 100.0
+BATCH = 5000
+BELOW_ONE_PAGE = 10  # fewer open inquiries than the page shows, so that a per-row query would show up
+
+FIRST_NAMES = ["Anna", "Maria", "Elena", "Olga", "Natalia", "Irina", "Tatiana", "Svetlana", "Ekaterina", "Daria",
+               "Ivan", "Alexei", "Dmitry", "Sergei", "Andrei", "Mikhail", "Nikolai", "Pavel", "Artem", "Oleg"]
+PATRONYMICS = ["Ivanovna", "Petrovna", "Sergeevna", "Alexandrovna", "Dmitrievna",
+               "Ivanovich", "Petrovich", "Sergeevich", "Alexandrovich", "Dmitrievich"]
+SURNAMES = ["Ivanova", "Petrova", "Smirnova", "Kuznetsova", "Popova", "Volkova", "Sokolova", "Lebedeva",
+            "Ivanov", "Petrov", "Smirnov", "Kuznetsov", "Popov", "Volkov", "Sokolov", "Lebedev", "Kozlov",
+            "Novikov", "Morozov", "Orlov"]
+SPECIALTIES = {
+    "Cardiology": ["Cardiologist consultation", "ECG", "Holter monitoring"],
+    "Dermatology": ["Dermatologist consultation", "Mole check"],
+    "Gynecology": ["Gynecologist consultation", "Pelvic ultrasound"],
+    "Neurology": ["Neurologist consultation"],
+    "Ophthalmology": ["Eye exam", "Contact lens fitting"],
+    "Pediatrics": ["Pediatrician consultation", "Child check-up"],
+    "Therapy": ["General practitioner visit", "Blood tests"],
+    "Urology": ["Urologist consultation"],
+}
+CAMPAIGNS = [("yandex", "cpc", "spring-checkup"), ("google", "cpc", "cardio"), ("vk", "social", ""),
+             ("2gis", "listing", ""), ("", "", "")]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1].strip(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--inquiries", type=int, default=10_000, help="open inquiries (default 10000)")
+    parser.add_argument("--patients", type=int, default=100_000, help="patients (default 100000)")
+    parser.add_argument("--runs", type=int, default=50, help="timed runs per measurement (default 50)")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed runs first (default 5)")
+    parser.add_argument("--database-url", default=os.getenv("DATABASE_URL") or DEFAULT_URL,
+                        help=f"PostgreSQL to create the benchmark database in (default $DATABASE_URL or {DEFAULT_URL});"
+                             " the database name must contain 'bench', since it is dropped and recreated")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--show-sql", action="store_true", help="print the SQL of one queue render")
+    parser.add_argument("--seed", type=int, default=2026, help="random seed of the data set")
+    args = parser.parse_args()
+    if args.patients < args.inquiries:
+        parser.error("every open inquiry needs its own patient: --patients must be at least --inquiries")
+    if args.inquiries < 1000 or args.runs < 1:
+        parser.error("--inquiries must be at least 1000 and --runs at least 1")
+    return args
+
+
+# --- the database ------------------------------------------------------------------------------------
+
+def database_name(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        sys.exit(f"The benchmark needs PostgreSQL; got a {parts.scheme or 'schemeless'} URL.")
+    name = parts.path.lstrip("/")
+    # The database is dropped: refuse anything that might be a real one (DATABASE_URL is the default).
+    if "bench" not in name:
+        sys.exit(f"Refusing to drop and recreate database {name!r}: its name must contain 'bench'.")
+    return name
+
+
+def maintenance_connection(url: str):
+    import psycopg
+
+    return psycopg.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")), autocommit=True)
+
+
+def recreate_database(url: str) -> None:
+    from psycopg import sql
+
+    name = sql.Identifier(database_name(url))
+    with maintenance_connection(url) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+
+
+def drop_database(url: str) -> None:
+    from django.db import connections
+    from psycopg import sql
+
+    connections.close_all()
+    with maintenance_connection(url) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database_name(url))))
+
+
+def start_django(url: str, data_dir: str) -> None:
+    """Settings are read at import time: the environment must be in place before django.setup()."""
+    os.environ["DATABASE_URL"] = url
+    os.environ["CLINICFLOW_DATA_DIR"] = data_dir
+    os.environ["DJANGO_SETTINGS_MODULE"] = "clinicflow.settings"
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+# --- the data set ------------------------------------------------------------------------------------
+
+@dataclass
+class Clinic:
+    receptionist: object
+    open_inquiry_ids: list[int]
+    any_patient_id: int
+
+
+def seed(*, patients: int, inquiries: int, rng: random.Random) -> Clinic:
+    from django.utils import timezone
+
+    now = timezone.now()
+    branches = seed_branches(today=now.date())
+    services = seed_services()
+    receptionist, colleagues = seed_staff(branches)
+    patient_rows = seed_patients(patients, branches, now, rng)
+    # Every open inquiry has a patient of its own (one open case per patient); history may repeat them.
+    open_patients = rng.sample(patient_rows, inquiries)
+    open_ids = seed_inquiries(open_patients, services, colleagues, now, rng, answered=False)
+    seed_inquiries(rng.choices(patient_rows, k=2 * inquiries), services, colleagues, now, rng, answered=True)
+    analyze()
+    return Clinic(receptionist=receptionist, open_inquiry_ids=open_ids, any_patient_id=patient_rows[0][0])
+
+
+def seed_branches(today: date) -> list:
+    from datetime import time as clock
+
+    from clinicflow.clinic.models import Branch, ClosedDay, WorkingHours
+
+    branches = [Branch.objects.create(name="Moscow, Tverskaya", time_zone="Europe/Moscow", holiday_country="RU"),
+                Branch.objects.create(name="Novosibirsk, Lenina", time_zone="Asia/Novosibirsk", holiday_country="RU")]
+    WorkingHours.objects.bulk_create(
+        [WorkingHours(branch=b, weekday=day, opens=clock(8), closes=clock(20), break_starts=clock(13),
+                      break_ends=clock(14)) for b in branches for day in range(5)]
+        + [WorkingHours(branch=b, weekday=5, opens=clock(9), closes=clock(15)) for b in branches])
+    ClosedDay.objects.bulk_create([ClosedDay(branch=branches[1], date=today - timedelta(days=3), reason="Sanitary day"),
+                                   ClosedDay(branch=branches[0], date=today - timedelta(days=90), reason="Inventory")])
+    return branches
+
+
+def seed_services() -> list:
+    from clinicflow.clinic.models import Service, Specialty
+
+    services = []
+    for specialty_name, names in SPECIALTIES.items():
+        specialty = Specialty.objects.create(name=specialty_name)
+        services += [Service.objects.create(name=name, specialty=specialty) for name in names]
+    return services
+
+
+def make_staff(username: str, role: str, branches):
+    """As tests/conftest.py builds staff: a user, its role group, the branches it works for."""
+    from django.contrib.auth.models import Group, User
+
+    from clinicflow.accounts.models import StaffMember
+
+    user = User.objects.create_user(username, first_name=username.title())
+    user.groups.add(Group.objects.get(name=role))
+    StaffMember.objects.create(user=user).branches.set(branches)
+    return user
+
+
+def seed_staff(branches) -> tuple[object, list]:
+    from clinicflow.accounts.models import Role
+
+    receptionist = make_staff("rita", Role.RECEPTIONIST, branches)
+    colleagues = [make_staff(name, Role.RECEPTIONIST, [branch]) for branch in branches
+                  for name in (f"desk{branch.pk}a", f"desk{branch.pk}b", f"desk{branch.pk}c")]
+    return receptionist, [receptionist, *colleagues]
+
+
+def seed_patients(count: int, branches, now, rng: random.Random) -> list[tuple[int, int]]:
+    """(patient id, branch id) of `count` patients, each with a unique +79... phone, some on Telegram."""
+    from clinicflow.patients.models import Channel, Patient, PatientIdentity
+
+    phones = rng.sample(range(10**9), count)
+    rows: list[tuple[int, int]] = []
+    for start in range(0, count, BATCH):
+        batch = Patient.objects.bulk_create([
+            Patient(full_name=f"{rng.choice(SURNAMES)} {rng.choice(FIRST_NAMES)} {rng.choice(PATRONYMICS)}",
+                    branch=rng.choice(branches), created_at=now - timedelta(days=rng.uniform(0, 5 * 365)))
+            for _ in range(start, min(start + BATCH, count))])
+        identities = [PatientIdentity(patient=p, channel=Channel.PHONE, address=f"+79{phones[start + n]:09d}")
+                      for n, p in enumerate(batch)]
+        identities += [PatientIdentity(patient=p, channel=Channel.TELEGRAM, address=str(10**9 + p.pk))
+                       for p in batch if p.pk % 8 == 0]
+        PatientIdentity.objects.bulk_create(identities)
+        rows += [(p.pk, p.branch_id) for p in batch]
+    return rows
+
+
+def seed_inquiries(patients, services, staff, now, rng: random.Random, *, answered: bool) -> list[int]:
+    """One inquiry and its case per (patient id, branch id): open ones from the last two weeks, or history."""
+    from clinicflow.funnel.models import Case, Stage
+    from clinicflow.inbox.models import Inquiry
+
+    ids = []
+    for start in range(0, len(patients), BATCH):
+        batch = patients[start:start + BATCH]
+        received = [now - timedelta(days=rng.uniform(0, 365 if answered else 14)) for _ in batch]
+        cases = Case.objects.bulk_create([
+            Case(patient_id=patient_id, branch_id=branch_id, created_at=at, stage_changed_at=at,
+                 stage=rng.choice([Stage.CLOSED, Stage.COMPLETED, Stage.LOST]) if answered else Stage.NEW)
+            for (patient_id, branch_id), at in zip(batch, received, strict=True)])
+        created = Inquiry.objects.bulk_create([inquiry(case, at, services, staff, rng, answered=answered)
+                                               for case, at in zip(cases, received, strict=True)])
+        ids += [i.pk for i in created]
+    return ids
+
+
+def inquiry(case, received_at, services, staff, rng: random.Random, *, answered: bool):
+    from clinicflow.inbox.models import Inquiry
+    from clinicflow.patients.models import Channel
+
+    channel = rng.choice([Channel.WEB, Channel.WEB, Channel.PHONE, Channel.WHATSAPP, Channel.TELEGRAM])
+    source, medium, campaign = rng.choice(CAMPAIGNS) if channel == Channel.WEB else ("", "", "")
+    service = rng.choice(services + [None])
+    taker = rng.choice(staff) if answered or rng.random() < 0.4 else None
+    responded = received_at + timedelta(minutes=rng.uniform(1, 60))
+    return Inquiry(
+        patient_id=case.patient_id, branch_id=case.branch_id, case=case, channel=channel, received_at=received_at,
+        status=(rng.choice([Inquiry.Status.ANSWERED, Inquiry.Status.CLOSED]) if answered
+                else Inquiry.Status.TAKEN if taker else Inquiry.Status.NEW),
+        response_due_at=received_at + timedelta(minutes=5), taken_by=taker,
+        taken_at=received_at + timedelta(minutes=1) if taker else None,
+        first_response_at=responded if answered else None, first_response_by=taker if answered else None,
+        service=service, specialty=service.specialty if service else None,
+        preferred_time=rng.choice(["", "", "weekday mornings", "after 18:00", "Saturday"]),
+        utm_source=source, utm_medium=medium, utm_campaign=campaign,
+        page_url="https://clinic.example/cardio/" if channel == Channel.WEB else "")
+
+
+def analyze() -> None:
+    """Fresh statistics, as autovacuum would have gathered them on a database that has been running."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+# --- the measurements --------------------------------------------------------------------------------
+
+def bench_urlconf(patient_id: int) -> str:
+    """The project's URLs plus /bench/bare: one primary-key query and a tiny response, the floor of any page."""
+    from django.http import HttpResponse
+    from django.urls import include, path
+
+    from clinicflow.patients.models import Patient
+
+    def bare(request):
+        return HttpResponse(Patient.objects.only("full_name").get(pk=patient_id).full_name)
+
+    module = types.ModuleType("clinicflow_bench_urls")
+    module.urlpatterns = [path("bench/bare", bare), path("", include("clinicflow.urls"))]
+    sys.modules[module.__name__] = module
+    return module.__name__
+
+
+@dataclass
+class Measurement:
+    name: str
+    open_inquiries: int | None
+    timings_ms: list[float] = field(default_factory=list)
+    query_counts: list[int] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.timings_ms)
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.timings_ms)
+        return ordered[math.ceil(0.95 * len(ordered)) - 1]  # nearest rank
+
+    @property
+    def queries(self) -> str:
+        counts = sorted(set(self.query_counts))
+        return str(counts[0]) if len(counts) == 1 else "/".join(map(str, counts)) + " (varies!)"
+
+
+def measure(client, name: str, url: str, *, runs: int, warmup: int, open_inquiries: int | None = None,
+            headers: dict | None = None, expect: str = "") -> Measurement:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    result = Measurement(name, open_inquiries)
+    for run in range(warmup + runs):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url, headers=headers or {})
+            elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200 or expect not in response.content.decode():
+            sys.exit(f"{name}: unexpected response {response.status_code} (wanted {expect!r} in the body)")
+        if run >= warmup:
+            result.timings_ms.append(elapsed)
+            result.query_counts.append(len(queries))
+    return result
+
+
+def measure_queue(client, open_inquiries: int, runs: int, warmup: int) -> list[Measurement]:
+    from clinicflow.inbox.queue import QUEUE_ROWS
+
+    rows = min(open_inquiries, QUEUE_ROWS)
+    expect = f'id="queue-total">{open_inquiries}<'
+    return [
+        measure(client, "queue page", "/queue/", runs=runs, warmup=warmup, open_inquiries=open_inquiries,
+                expect=expect),
+        measure(client, "queue refresh (htmx)", "/queue/", runs=runs, warmup=warmup, open_inquiries=open_inquiries,
+                headers={"HX-Request": "true"}, expect=expect),
+    ] if rows else []
+
+
+@contextmanager
+def queue_shrunk_to(size: int, open_ids: list[int], rng: random.Random):
+    """Answer all open inquiries but `size` of them, inside a transaction rolled back afterwards."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from clinicflow.inbox.models import Inquiry
+
+    keep = set(rng.sample(open_ids, size))
+    with transaction.atomic():
+        Inquiry.objects.filter(pk__in=[pk for pk in open_ids if pk not in keep]).update(
+            status=Inquiry.Status.ANSWERED, first_response_at=timezone.now())
+        yield
+        transaction.set_rollback(True)
+
+
+def show_sql(client) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/queue/")
+    print("\nSQL of one queue page render:")
+    for n, query in enumerate(queries.captured_queries, 1):
+        print(f"{n:>3}. [{float(query['time']) * 1000:6.2f} ms] {query['sql']}")
+
+
+# --- the report --------------------------------------------------------------------------------------
+
+def table(measurements: list[Measurement], baseline: Measurement) -> str:
+    lines = ["| Request | Open inquiries | Median ms | p95 ms | SQL queries | × baseline median |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for m in measurements:
+        size = "—" if m.open_inquiries is None else f"{m.open_inquiries:,}"
+        lines.append(f"| {m.name} | {size} | {m.median:.1f} | {m.p95:.1f} | {m.queries} "
+                     f"| {m.median / baseline.median:.1f} |")
+    return "\n".join(lines)
+
+
+def problems(measurements: list[Measurement]) -> list[str]:
+    found = []
+    queue_renders = [m for m in measurements if m.open_inquiries is not None]
+    for m in queue_renders:
+        if m.median >= LIMIT_MS:
+            found.append(f"{m.name} with {m.open_inquiries:,} open inquiries: "
+                         f"median {m.median:.1f} ms ≥ {LIMIT_MS:.0f}")
+    for name in {m.name for m in queue_renders}:
+        counts = {m.open_inquiries: sorted(set(m.query_counts)) for m in queue_renders if m.name == name}
+        if len({tuple(c) for c in counts.values()}) > 1 or any(len(c) > 1 for c in counts.values()):
+            found.append(f"{name}: SQL queries per render depend on the queue (N+1?): {counts}")
+    return found
+
+
+def run_benchmark(args, rng: random.Random) -> int:
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    started = time.perf_counter()
+    clinic = seed(patients=args.patients, inquiries=args.inquiries, rng=rng)
+    print(f"Seeded {args.patients:,} patients, {args.inquiries:,} open and {2 * args.inquiries:,} answered "
+          f"inquiries in {time.perf_counter() - started:.0f} s.", flush=True)
+    with override_settings(ROOT_URLCONF=bench_urlconf(clinic.any_patient_id)):
+        client = Client(HTTP_HOST="localhost")  # ALLOWED_HOSTS knows localhost, not Django's "testserver"
+        client.force_login(clinic.receptionist)
+        baseline = measure(client, "bare view, 1 query (baseline)", "/bench/bare", runs=args.runs,
+                           warmup=args.warmup)
+        measurements = [baseline, *measure_queue(client, args.inquiries, args.runs, args.warmup)]
+        if args.show_sql:
+            show_sql(client)
+        for size in (n for n in (1000, BELOW_ONE_PAGE) if n < args.inquiries):
+            with queue_shrunk_to(size, clinic.open_inquiry_ids, rng):
+                measurements += measure_queue(client, size, args.runs, args.warmup)
+    print(f"\n{args.runs} timed runs each after {args.warmup} warm-up runs; receptionist of both branches; "
+          f"{args.patients:,} patients.\n")
+    print(table(measurements, baseline))
+    found = problems(measurements)
+    for problem in found:
+        print(f"FAIL: {problem}")
+    if not found:
+        print(f"\nOK: every queue render has a median under {LIMIT_MS:.0f} ms and a constant number of queries.")
+    return 1 if found else 0
+
+
+def main() -> int:
+    args = parse_args()
+    database_name(args.database_url)
+    recreate_database(args.database_url)
+    with tempfile.TemporaryDirectory(prefix="clinicflow-bench-") as data_dir:
+        try:
+            start_django(args.database_url, data_dir)
+            return run_benchmark(args, random.Random(args.seed))
+        finally:
+            if args.keep:
+                print(f"Kept the database: {args.database_url}")
+            else:
+                drop_database(args.database_url)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""The funnel: one table of allowed moves, enforced on every path, with a history of every change."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from clinicflow.funnel.models import TRANSITIONS, Case, CaseTransition, Source, Stage
+from clinicflow.funnel.services import TransitionRefused, case_move, case_open_for, case_record_intake
+from clinicflow.patients.services import patient_resolve
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(moscow, receptionist) -> Case:
+    patient, _ = patient_resolve(branch=moscow, phone="+79161234567", full_name="Ivan Petrov")
+    return case_open_for(patient=patient, branch=moscow, by=receptionist)[0]
+
+
+def test_a_new_case_starts_at_new_inquiry_with_a_history_row(case):
+    assert case.stage == Stage.NEW
+    assert list(case.transitions.values_list("from_stage", "to_stage")) == [("", Stage.NEW)]
+
+
+def test_a_patient_has_one_open_case(case, moscow):
+    again, created = case_open_for(patient=case.patient, branch=moscow)
+    assert (again, created) == (case, False)
+
+
+def test_a_lost_case_does_not_block_a_new_one(case, moscow, receptionist):
+    case_move(case=case, to_stage=Stage.LOST, by=receptionist, reason="Too expensive")
+    new_case, created = case_open_for(patient=case.patient, branch=moscow)
+    assert created and new_case != case
+
+
+def test_it_records_who_when_from_and_to(case, receptionist):
+    case_move(case=case, to_stage=Stage.QUALIFICATION, by=receptionist, reason="called back")
+    move = case.transitions.last()
+    assert (move.from_stage, move.to_stage, move.by, move.source, move.reason) == (
+        Stage.NEW, Stage.QUALIFICATION, receptionist, Source.PERSON, "called back")
+    case.refresh_from_db()
+    assert case.stage == Stage.QUALIFICATION
+
+
+def test_it_follows_the_whole_funnel(case, receptionist):
+    for stage in [Stage.QUALIFICATION, Stage.BOOKING, Stage.REMINDER, Stage.COMPLETED, Stage.REBOOKING,
+                  Stage.BOOKING, Stage.REMINDER, Stage.COMPLETED, Stage.REVIEW, Stage.CLOSED]:
+        case = case_move(case=case, to_stage=stage, by=receptionist)
+    assert case.transitions.count() == 11
+
+
+@pytest.mark.parametrize("from_stage,to_stage", [
+    (s, t) for s in Stage.values for t in Stage.values if t != s and t not in TRANSITIONS[s]])
+def test_it_refuses_every_move_outside_the_table(case, from_stage, to_stage, receptionist):
+    Case.objects.filter(pk=case.pk).update(stage=from_stage)
+    with pytest.raises(TransitionRefused) as refused:
+        case_move(case=case, to_stage=to_stage, by=receptionist, reason="x")
+    assert "cannot go from" in refused.value.message_dict["stage"][0]
+    case.refresh_from_db()
+    assert case.stage == from_stage
+    assert case.transitions.count() == 1
+
+
+def test_the_refusal_names_the_possible_next_stages(case):
+    with pytest.raises(TransitionRefused) as refused:
+        case_move(case=case, to_stage=Stage.REVIEW)
+    assert refused.value.message_dict["stage"] == [
+        "A case cannot go from New inquiry to Review. Possible next stages: "
+        "Qualification, Booking, Lost, Closed."]
+
+
+def test_it_refuses_an_unknown_stage_naming_the_real_ones(case):
+    with pytest.raises(TransitionRefused) as refused:
+        case_move(case=case, to_stage="maybe")
+    assert "“maybe” is not a stage" in refused.value.message_dict["stage"][0]
+
+
+def test_lost_needs_a_reason(case):
+    with pytest.raises(TransitionRefused, match="Say why the case is lost"):
+        case_move(case=case, to_stage=Stage.LOST, reason="  ")
+    case_move(case=case, to_stage=Stage.LOST, reason="Chose another clinic")
+    case.refresh_from_db()
+    assert case.lost_reason == "Chose another clinic"
+
+
+def test_a_closed_case_goes_nowhere(case):
+    case = case_move(case=case, to_stage=Stage.CLOSED)
+    with pytest.raises(TransitionRefused, match="none, the case is closed"):
+        case_move(case=case, to_stage=Stage.QUALIFICATION)
+
+
+class TestAppointmentCompletedComesOnlyFromTheMis:
+    @pytest.fixture
+    def waiting_for_visit(self, case):
+        Case.objects.filter(pk=case.pk).update(stage=Stage.REMINDER)
+        case.refresh_from_db()
+        return case
+
+    def test_a_person_may_not_set_it_when_an_mis_is_connected(self, waiting_for_visit, receptionist, settings):
+        settings.CLINICFLOW_MIS_BASE_URL = "http://mis.local/fhir"
+        for source in (Source.PERSON, Source.API, Source.ROBOT):
+            with pytest.raises(TransitionRefused, match="Only the MIS"):
+                case_move(case=waiting_for_visit, to_stage=Stage.COMPLETED, by=receptionist, source=source)
+        waiting_for_visit.refresh_from_db()
+        assert waiting_for_visit.stage == Stage.REMINDER
+
+    def test_the_mis_sync_may(self, waiting_for_visit, settings):
+        settings.CLINICFLOW_MIS_BASE_URL = "http://mis.local/fhir"
+        case = case_move(case=waiting_for_visit, to_stage=Stage.COMPLETED, source=Source.MIS)
+        assert case.stage == Stage.COMPLETED
+        assert case.transitions.last().source == Source.MIS
+
+    def test_without_an_mis_a_person_records_it(self, waiting_for_visit, receptionist, settings):
+        settings.CLINICFLOW_MIS_BASE_URL = ""
+        assert case_move(case=waiting_for_visit, to_stage=Stage.COMPLETED, by=receptionist).stage == Stage.COMPLETED
+
+
+class TestIntakeScript:
+    def test_the_default_script_asks_specialty_doctor_time_and_visit_type(self):
+        from clinicflow.funnel.models import IntakeQuestion
+
+        assert list(IntakeQuestion.objects.values_list("key", flat=True)) == [
+            "specialty", "doctor", "time_window", "visit_type"]
+
+    def test_it_stores_answers_on_the_case(self, case, cardiology, doctor):
+        case_record_intake(case=case, answers={"specialty": str(cardiology.pk), "doctor": str(doctor.pk),
+                                               "time_window": "Tuesday morning", "visit_type": "New"})
+        case.refresh_from_db()
+        assert case.intake == {"specialty": str(cardiology.pk), "doctor": str(doctor.pk),
+                               "time_window": "Tuesday morning", "visit_type": "New"}
+
+    def test_it_refuses_missing_required_answers_and_unknown_options(self, case):
+        with pytest.raises(ValidationError) as refused:
+            case_record_intake(case=case, answers={"specialty": "", "visit_type": "Maybe"})
+        assert set(refused.value.message_dict) == {"specialty", "visit_type"}
+        case.refresh_from_db()
+        assert case.intake == {}
+
+
+def test_moves_through_the_api_follow_the_same_rules(case, client, auth):
+    response = client.post(f"/api/v1/cases/{case.pk}/moves", {"stage": "review"}, content_type="application/json",
+                           **auth)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "stage"]
+    assert "cannot go from New inquiry to Review" in response.json()["detail"][0]["msg"]
+    response = client.post(f"/api/v1/cases/{case.pk}/moves", {"stage": "qualification"},
+                           content_type="application/json", **auth)
+    assert response.status_code == 200
+    assert response.json()["stage"] == "qualification"
+    assert CaseTransition.objects.filter(case=case).last().source == Source.API
+
+
+def test_moves_through_the_page_explain_a_refusal(case, rita_client):
+    response = rita_client.post(f"/cases/{case.pk}/move/", {"stage": "lost", "reason": ""})
+    assert b"Say why the case is lost" in response.content
+    response = rita_client.post(f"/cases/{case.pk}/move/", {"stage": "closed", "view": "board"})
+    assert b'id="board"' in response.content
+    case.refresh_from_db()
+    assert case.stage == Stage.CLOSED
+
+
+def test_another_branch_cannot_move_the_case(case, outsider, client):
+    client.force_login(outsider)
+    assert client.post(f"/cases/{case.pk}/move/", {"stage": "qualification"}).status_code == 404
