@@ -29,7 +29,8 @@ def run(args) -> int:
     from clinicflow.wsgi import application
 
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
-    call_command("migrate", interactive=False, verbosity=0)
+    if not args.no_migrate:
+        call_command("migrate", interactive=False, verbosity=0)
     if args.demo and not Branch.objects.exists():
         call_command("demo")
     elif args.demo:
@@ -73,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--host", default=os.getenv("CLINICFLOW_HOST", "127.0.0.1"))
     run_parser.add_argument("--port", type=int, default=int(os.getenv("CLINICFLOW_PORT", "8000")))
     run_parser.add_argument("--no-worker", action="store_true", help="web only (run workers separately)")
+    run_parser.add_argument("--no-migrate", action="store_true",
+                            help="skip migrations (when several web processes start at once)")
     sub.add_parser("worker", help="run a background worker")
     sub.add_parser("demo", help="load the demo clinic")
     sub.add_parser("manage", help="any Django management command")

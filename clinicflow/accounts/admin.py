@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 
 from .models import ApiToken, StaffMember
 
@@ -20,3 +22,21 @@ class ApiTokenAdmin(admin.ModelAdmin):
         token, key = ApiToken.issue(user=obj.user, name=obj.name)
         obj.pk = token.pk
         messages.warning(request, f"Copy the token now, it is not shown again: {key}")
+
+
+# Staff membership (branches) is edited on the user's own page, next to the roles (groups).
+class StaffMemberInline(admin.StackedInline):
+    model = StaffMember
+    can_delete = False
+    filter_horizontal = ["branches"]
+    verbose_name_plural = "Branches this person works for"
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = [StaffMemberInline]
+    list_display = ["username", "first_name", "last_name", "is_active", "is_superuser"]
+    list_filter = ["groups", "is_active", "is_superuser"]
