@@ -130,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinicflow.core.context_processors.workspace",
+                "clinicflow.inbox.context_processors.unread_inquiries",
             ],
         },
     },
