@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import NinjaAPI
+from ninja import errors as ninja_errors
 from ninja.security import HttpBearer, SessionAuth
 
 import clinicflow
@@ -46,6 +47,18 @@ def validation_error(request, exc: ValidationError):
                   for field, messages in exc.message_dict.items() for msg in messages]
     else:
         detail = [{"loc": ["body"], "msg": msg, "type": "invalid"} for msg in exc.messages]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(ninja_errors.ValidationError)
+def request_validation_error(request, exc: ninja_errors.ValidationError):
+    """ninja's type errors, with the same field locations as ours: ["body", "phone"], not ["body", "payload", …]."""
+    detail = []
+    for error in exc.errors:
+        loc = list(error.get("loc", []))
+        if len(loc) > 1 and loc[0] == "body" and loc[1] == "payload":
+            loc = ["body", *loc[2:]]
+        detail.append({**error, "loc": loc})
     return api.create_response(request, {"detail": detail}, status=422)
 
 

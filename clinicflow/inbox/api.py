@@ -2,8 +2,11 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
+from clinicflow.accounts.models import restrict_to_branches
+from clinicflow.clinic.models import Branch
 from clinicflow.core.ratelimit import client_ip, rate_limit_allows
 from clinicflow.patients.models import Channel
 
@@ -118,8 +121,16 @@ def list_inquiries(request, status: str = "waiting", limit: int = 100):
 
 @router.post("", response={201: InquiryOut, 200: InquiryOut}, summary="Record an inquiry (e.g. a phone call)")
 def create_inquiry(request, payload: StaffInquiryIn):
+    # Staff record calls for their own branches only (their first one by default), as on the page.
+    branches = restrict_to_branches(Branch.objects.all(), request.auth, branch_field="pk")
+    branch = branches.filter(pk=payload.branch_id).first() if payload.branch_id else branches.first()
+    if branch is None:
+        why = _("No such branch.") if payload.branch_id else _("You work for no branch.")
+        raise ValidationError({"branch_id": why})
+    payload.branch_id = branch.pk
     inquiry, created = _receive(payload.draft(payload.channel), created_by=request.auth)
-    return Status(201 if created else 200, inquiry)
+    # A repeated request id may name another branch's inquiry: show it only to those who may see it.
+    return Status(201 if created else 200, inquiry_for_user(request.auth, inquiry.pk))
 
 
 @router.get("/{inquiry_id}", response=InquiryOut)

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,6 +51,11 @@ def _validated(draft: InquiryDraft) -> tuple[dict, dict]:
         found["phone"] = normalize_phone(draft.phone)
     except ValidationError as exc:
         errors["phone"] = exc.messages[0]
+    if draft.email.strip():
+        try:
+            validate_email(draft.email.strip())
+        except ValidationError:
+            errors["email"] = _("“%(email)s” is not a valid e-mail address.") % {"email": draft.email.strip()}
     if not draft.consent:
         errors["consent"] = _("The patient's consent to the processing of personal data is required.")
     if draft.channel not in Channel.values:
@@ -63,6 +69,10 @@ def _validated(draft: InquiryDraft) -> tuple[dict, dict]:
         found[name] = model.objects.filter(pk=pk).first() if pk else None
         if pk and found[name] is None:
             errors[name] = _("No %(what)s with id %(id)s.") % {"what": name, "id": pk}
+    for name in ("page_url", "referrer"):
+        value = getattr(draft, name).strip()
+        if value and not value.lower().startswith(("http://", "https://")):
+            errors[name] = _("Expected an http(s) address, got “%(value)s”.") % {"value": value[:80]}
     unknown = set(draft.utm) - set(Inquiry.UTM_FIELDS)
     if unknown:
         errors["utm"] = _("Unknown UTM fields: %(names)s.") % {"names": ", ".join(sorted(unknown))}
@@ -142,14 +152,13 @@ def inquiry_respond(*, inquiry: Inquiry, by, text: str) -> Message:
     with transaction.atomic():
         message = Message.objects.create(inquiry=inquiry, direction=Message.Direction.OUTBOUND, body=text,
                                          author=by, created_at=now)
-        if inquiry.first_response_at is None:
-            inquiry.first_response_at, inquiry.first_response_by = now, by
-            if inquiry.taken_by is None:
-                inquiry.taken_by, inquiry.taken_at = by, now
-            inquiry.status = Inquiry.Status.ANSWERED
-            inquiry.save(update_fields=["first_response_at", "first_response_by", "taken_by", "taken_at",
-                                        "status"])
+        # Conditional UPDATE, not the copy in memory: of two colleagues answering at once, only the first counts.
+        first = Inquiry.objects.filter(pk=inquiry.pk, first_response_at__isnull=True).update(
+            first_response_at=now, first_response_by=by, status=Inquiry.Status.ANSWERED)
+        if first:
+            Inquiry.objects.filter(pk=inquiry.pk, taken_by__isnull=True).update(taken_by=by, taken_at=now)
             job_cancel(key=inquiry.escalation_key)
+    inquiry.refresh_from_db()
     return message
 
 

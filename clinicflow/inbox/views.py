@@ -5,6 +5,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinicflow.accounts.decorators import staff_required
+from clinicflow.accounts.models import restrict_to_branches
+from clinicflow.clinic.models import Branch
 from clinicflow.funnel.models import IntakeQuestion
 from clinicflow.patients.access import patient_for_user
 from clinicflow.patients.models import Channel
@@ -26,6 +28,8 @@ def queue(request):
 @staff_required
 def inquiry_new(request):
     form = PhoneInquiryForm(request.POST or None, initial={"branch": request.GET.get("branch")})
+    # Only the caller's own branches: an inquiry filed elsewhere would vanish from the receptionist's sight.
+    form.fields["branch"].queryset = restrict_to_branches(Branch.objects.all(), request.user, branch_field="pk")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         draft = InquiryDraft(

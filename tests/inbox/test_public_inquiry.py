@@ -1,8 +1,10 @@
 """POST /api/v1/public/inquiries: the website form and booking widget leave an inquiry."""
 
 from datetime import datetime
+from unittest import mock
 
 import pytest
+from django.test import Client
 
 from clinicflow.automation.models import Job
 from clinicflow.compliance.models import Consent
@@ -178,6 +180,22 @@ class TestRefusals:
         assert response.status_code in (400, 422)
         assert nothing_saved()
 
+    def test_it_refuses_an_invalid_email(self, visitor, moscow):
+        response = post(visitor, **valid(email="ivan@"))
+        assert response.status_code == 422
+        assert error_locs(response) == [["body", "email"]]
+        assert nothing_saved()
+
+    def test_it_accepts_an_inquiry_without_email(self, visitor, moscow):
+        assert post(visitor, **valid(email="")).status_code == 201
+
+    def test_it_saves_nothing_when_a_step_fails_half_way(self, moscow):
+        visitor = Client(raise_request_exception=False)
+        with mock.patch("clinicflow.inbox.services.job_plan", side_effect=RuntimeError("database went away")):
+            response = post(visitor, **valid())
+        assert response.status_code == 500
+        assert nothing_saved()
+
     def test_it_refuses_when_the_clinic_has_no_branch_yet(self, visitor, db):
         response = post(visitor, **valid())
         assert response.status_code == 422
@@ -253,3 +271,18 @@ class TestBehindAProxy:
         response = visitor.post(URL, valid(), content_type="application/json", HTTP_X_FORWARDED_FOR="unknown")
         assert response.status_code == 201
         assert Consent.objects.get().ip_address == "203.0.113.7"
+
+
+class TestFieldLocations:
+    def test_a_wrong_type_names_the_field_like_every_other_error(self, visitor, moscow):
+        response = post(visitor, **valid(consent="perhaps"))
+        assert response.status_code == 422
+        assert error_locs(response) == [["body", "consent"]]
+        assert nothing_saved()
+
+    @pytest.mark.parametrize("field", ["page_url", "referrer"])
+    def test_a_page_address_must_be_http(self, visitor, moscow, field):
+        response = post(visitor, **valid(**{field: "javascript:alert(1)"}))
+        assert response.status_code == 422
+        assert "Expected an http(s) address" in error_for(response, field)
+        assert nothing_saved()
