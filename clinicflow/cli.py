@@ -31,6 +31,7 @@ def run(args) -> int:
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     if not args.no_migrate:
         call_command("migrate", interactive=False, verbosity=0)
+    os.environ["CLINICFLOW_PORT"] = str(args.port)  # so the demo prints the right log-in address
     if args.demo and not Branch.objects.exists():
         call_command("demo")
     elif args.demo:

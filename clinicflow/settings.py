@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "clinicflow.inbox",
     "clinicflow.scheduling",
     "clinicflow.funnel",
+    "clinicflow.demo",
 ]
 
 MIDDLEWARE = [

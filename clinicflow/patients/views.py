@@ -38,7 +38,7 @@ def card(request, patient_id):
         "patient": patient, "section": "patients",
         "identities": patient.identities.all(),
         "consents": patient.consents.all(),
-        "cases": patient.cases.select_related("branch"),
+        "cases": patient.cases.select_related("branch").prefetch_related("transitions__by"),
         "appointments": patient.appointments.select_related("doctor", "service", "branch").order_by("-starts_at"),
         "tasks": patient.tasks.select_related("assignee").order_by("done_at", "due_at"),
         "jobs": patient.jobs.filter(state__in=[Job.State.PENDING, Job.State.RUNNING, Job.State.FAILED]),
@@ -58,7 +58,7 @@ def timeline(patient) -> list[dict]:
     for move in CaseTransition.objects.filter(case__patient=patient).select_related("by"):
         events.append({"at": move.at, "kind": "stage", "who": move.by, "text": _("Stage: %(stage)s%(reason)s") % {
             "stage": move.get_to_stage_display(), "reason": f" — {move.reason}" if move.reason else ""}})
-    for appointment in patient.appointments.select_related("doctor"):
+    for appointment in patient.appointments.select_related("doctor", "branch"):
         events.append({"at": appointment.created_at, "kind": "appointment", "text": _(
             "Appointment with %(doctor)s on %(when)s: %(status)s") % {
             "doctor": appointment.doctor, "when": appointment.local_starts_at.strftime("%d.%m.%Y %H:%M"),

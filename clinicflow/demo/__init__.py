@@ -1,0 +1,1 @@
+"""The demo clinic: `clinicflow demo` fills an empty database with a believable clinic to click through."""

@@ -1,0 +1,489 @@
+"""Ninety days of the demo clinic's life: patients, inquiries, cases, appointments and tasks.
+
+The demo is data, not a workflow. Calling the services once per event would take minutes, so the rows
+are built in memory with explicit timestamps and written with bulk_create. They keep the rules the
+services keep: phones in E.164, a service consent per patient, every stage change allowed by the funnel
+and recorded as a transition, one open case per patient, one booking per doctor's slot. Each patient's
+story is followed event by event up to `now`; whatever would happen later is left undone, which is what
+puts cases in every stage and a few inquiries in the live queue.
+"""
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from random import Random
+
+from django.conf import settings
+from django.utils.text import slugify
+
+from clinicflow.accounts.models import Role
+from clinicflow.automation.models import Job
+from clinicflow.clinic.models import Branch, Service
+from clinicflow.compliance.models import Consent
+from clinicflow.funnel.models import Case, CaseTransition, Source, Stage
+from clinicflow.funnel.services import mis_is_connected, refusal_reason
+from clinicflow.inbox.models import Inquiry, Message
+from clinicflow.inbox.services import ESCALATE_JOB, response_due
+from clinicflow.patients.models import Channel, Patient, PatientIdentity
+from clinicflow.scheduling.models import Appointment
+from clinicflow.tasks.models import Task
+
+from .clinic import MOSCOW, Clinic
+from .people import email_address, mobile_phone, person_name
+
+DAYS = 90
+NO_SHOW_SHARE = 0.19
+SLOT = timedelta(minutes=30)
+CONSENT_TEXT_VERSION = "2025-03"
+CHANNEL_WEIGHTS = {Channel.PHONE: 34, Channel.WEB: 30, Channel.WHATSAPP: 15, Channel.TELEGRAM: 13, Channel.VK: 8}
+# How likely an inquiry is at each local hour: mostly office hours, some evenings, few nights.
+HOUR_WEIGHTS = [0.04] * 6 + [0.1, 0.35, 0.8, 1, 1, 1, 1, 0.9, 1, 1, 1, 1, 0.85, 0.7, 0.55, 0.45, 0.3, 0.12]
+WEB_SOURCES = [
+    # utm_source, utm_medium, utm_campaign, referrer, weight
+    ("yandex", "cpc", "{specialty}-{city}", "https://yandex.ru/", 35),
+    ("google", "cpc", "brand-{city}", "https://www.google.com/", 10),
+    ("instagram", "social", "checkup-promo", "https://l.instagram.com/", 10),
+    ("2gis", "referral", "2gis-card-{city}", "https://2gis.ru/", 10),
+    ("vk", "social", "vk-ads-{specialty}", "https://vk.com/", 10),
+    ("", "", "", "https://yandex.ru/", 18),  # organic search
+    ("", "", "", "", 7),  # typed the address
+]
+ASKS = ["Hello! I would like to book “{service}” next week.",
+        "Good afternoon, how much is “{service}”? Are there free slots on Saturday?",
+        "Can I come for “{service}” after 18:00 this week?",
+        "Hello, please call me back, I want to book “{service}”.",
+        "Do you have a slot for “{service}” tomorrow morning?",
+        "Hi! Is the price of “{service}” on your website up to date?"]
+CALLS = ["Incoming call: asked about “{service}” and free slots.", "Incoming call: wants to book “{service}”."]
+REPLIES = ["Good afternoon! Thank you for writing to us. Let me find a convenient time for you.",
+           "Hello! Yes, there are free slots this week. Which day suits you?",
+           "Hello! The price is up to date. Shall I book you?"]
+CALL_REPLIES = ["Talked the visit through on the phone.", "Called back and talked the visit through."]
+PREFERRED_TIMES = ["", "", "weekday evenings", "Saturday morning", "any time next week", "before 10:00"]
+LOST_REASONS = ["Price too high", "Chose another clinic", "No convenient time", "Will go to a state clinic (OMS)",
+                "Stopped answering calls"]
+MISSED_LOST_REASONS = ["Did not answer two call-backs", "Will book later by themselves", "Moved to another city"]
+SPAM_REASONS = ["Spam", "Wrong number", "Duplicate of an earlier message"]
+
+
+@dataclass
+class Person:
+    """A patient while the story is written, with what the story needs to remember about them."""
+
+    patient: Patient
+    phone: str
+    channel: str = ""  # of the inquiry that opened the current journey
+    channels: set[str] = field(default_factory=set)
+    visits: list[datetime] = field(default_factory=list)  # starts of completed visits
+
+    @property
+    def branch(self) -> Branch:
+        return self.patient.branch
+
+
+class History:
+    def __init__(self, clinic: Clinic, rng: Random, now: datetime):
+        self.clinic, self.rng, self.now = clinic, rng, now
+        self.start = now - timedelta(days=DAYS)
+        self.rows: dict[type, list] = defaultdict(list)
+        self.phones: set[str] = set()
+        self.messenger_ids: set[str] = set()
+        self.taken_slots: set[tuple[int, datetime]] = set()
+        self.outcomes: Counter = Counter()
+        self.waiting: list[Inquiry] = []
+
+    def add(self, row):
+        self.rows[type(row)].append(row)
+        return row
+
+    # --- the whole clinic -------------------------------------------------------------------------
+
+    def write(self, *, patients: int, waiting: int) -> None:
+        """About `patients` patients' stories, topped up with newcomers so about `waiting` wait in the queue."""
+        for _ in range(patients - waiting):
+            self.patient_story()
+        # Inquiries that came after hours already wait for the morning; newcomers make up the rest: half of
+        # them just arrived (still within the response target), half have waited too long.
+        for index in range(max(3, waiting - len(self.waiting))):
+            minutes = self.rng.randint(1, 12) if index % 2 else self.rng.randint(15, 240)
+            self.patient_story(branch=self.clinic.branches[index // 2 % 2],
+                               waiting_since=self.now - timedelta(minutes=minutes))
+        self.desk_tasks()
+        self.save()
+
+    def save(self) -> None:
+        for model in (Patient, PatientIdentity, Consent, Case, CaseTransition, Inquiry, Message, Appointment, Task):
+            model.objects.bulk_create(self.rows[model], batch_size=500)
+        # The same escalation job inquiry_receive plans; answered inquiries have none left pending.
+        Job.objects.bulk_create([
+            Job(kind=ESCALATE_JOB, due_at=inquiry.response_due_at, idempotency_key=inquiry.escalation_key,
+                payload={"inquiry_id": inquiry.pk}, patient=inquiry.patient, created_at=inquiry.received_at)
+            for inquiry in self.waiting if inquiry.response_due_at])
+
+    # --- one patient ------------------------------------------------------------------------------
+
+    def patient_story(self, branch: Branch | None = None, waiting_since: datetime | None = None) -> None:
+        branch = branch or self.clinic.branches[MOSCOW if self.rng.random() < 0.6 else 1]
+        moment = waiting_since or self.moment_between(branch, self.start, self.now)
+        channel = self.pick_channel()
+        # About a third were patients before the CRM: the MIS knows one earlier visit of theirs.
+        earlier_visit = self.start - timedelta(days=self.rng.randint(20, 540)) if self.rng.random() < 0.3 else None
+        person = self.new_person(branch, channel, since=earlier_visit - timedelta(days=3) if earlier_visit else moment)
+        if earlier_visit:
+            self.mis_visit(person, earlier_visit)
+        while moment is not None and moment < self.now:
+            moment = self.journey(person, moment, channel, waiting=waiting_since is not None)
+            channel = self.pick_channel()
+
+    def new_person(self, branch: Branch, channel: str, since: datetime) -> Person:
+        first_name, surname, _female = person_name(self.rng)
+        birth = date(self.rng.randint(1948, 2006), self.rng.randint(1, 12), self.rng.randint(1, 28))
+        email = email_address(self.rng, first_name, surname, birth.year) if self.rng.random() < 0.35 else ""
+        preferred = channel if channel in (Channel.WHATSAPP, Channel.TELEGRAM, Channel.VK) else Channel.PHONE
+        patient = self.add(Patient(full_name=f"{first_name} {surname}", birth_date=birth, email=email, branch=branch,
+                                   preferred_channel=preferred, language="ru", created_at=since))
+        person = Person(patient, mobile_phone(self.rng, self.phones))
+        self.add(PatientIdentity(patient=patient, channel=Channel.PHONE, address=person.phone, created_at=since))
+        for purpose in [Consent.Purpose.SERVICE] + ([Consent.Purpose.MARKETING] if self.rng.random() < 0.3 else []):
+            self.add(Consent(patient=patient, purpose=purpose, given_at=since, source=channel,
+                             text_version=CONSENT_TEXT_VERSION))
+        return person
+
+    def add_messenger(self, person: Person, channel: str, at: datetime) -> None:
+        if channel not in (Channel.WHATSAPP, Channel.TELEGRAM, Channel.VK) or channel in person.channels:
+            return
+        person.channels.add(channel)
+        address = person.phone.lstrip("+") if channel == Channel.WHATSAPP else str(self.rng.randrange(10**8, 10**10))
+        if address in self.messenger_ids:
+            return
+        self.messenger_ids.add(address)
+        self.add(PatientIdentity(patient=person.patient, channel=channel, address=address, created_at=at))
+
+    # --- one journey: an inquiry and its case -----------------------------------------------------
+
+    def journey(self, person: Person, received_at: datetime, channel: str, waiting: bool) -> datetime | None:
+        """One inquiry and the case it opens, followed up to now. Returns when the next inquiry comes, if ever."""
+        service, person.channel = self.rng.choice(self.clinic.services[person.branch.pk]), channel
+        case = self.case_open(person, received_at)
+        inquiry = self.inquiry(person, case, channel, service, received_at)
+        if waiting:
+            return self.leave_waiting(inquiry)
+        if self.rng.random() < 0.025:
+            return self.close_unanswered(inquiry, case)
+        answered_at = self.answer(inquiry)
+        if answered_at is None:
+            return None
+        return self.qualify(person, case, service, answered_at)
+
+    def case_open(self, person: Person, at: datetime) -> Case:
+        case = self.add(Case(patient=person.patient, branch=person.branch, stage=Stage.NEW, created_at=at,
+                             stage_changed_at=at))
+        self.add(CaseTransition(case=case, to_stage=Stage.NEW, at=at, source=Source.SYSTEM))
+        return case
+
+    def move(self, case: Case, to_stage: str, at: datetime, *, by=None, source: str = Source.PERSON,
+             reason: str = "") -> None:
+        """Append a transition the funnel allows; a story that breaks the rules is a bug of the demo."""
+        why_not = refusal_reason(case, to_stage, source, reason)
+        if why_not or not case.stage_changed_at <= at <= self.now:
+            raise ValueError(f"demo story breaks a rule: {case.stage} -> {to_stage} at {at}: {why_not}")
+        self.add(CaseTransition(case=case, from_stage=case.stage, to_stage=to_stage, at=at, by=by, source=source,
+                                reason=reason))
+        case.stage, case.stage_changed_at = to_stage, at
+        case.lost_reason = reason if to_stage == Stage.LOST else ""
+
+    def inquiry(self, person: Person, case: Case, channel: str, service: Service, received_at: datetime) -> Inquiry:
+        branch = person.branch
+        web = self.web_source(branch, service) if channel == Channel.WEB else {}
+        inquiry = self.add(Inquiry(
+            patient=person.patient, branch=branch, case=case, channel=channel, received_at=received_at,
+            response_due_at=response_due(branch, received_at), specialty=service.specialty, service=service,
+            preferred_time=self.rng.choice(PREFERRED_TIMES), **web))
+        texts = CALLS if channel == Channel.PHONE else ASKS
+        self.add(Message(inquiry=inquiry, direction=Message.Direction.INBOUND, created_at=received_at,
+                         body=self.rng.choice(texts).format(service=service.name)))
+        self.add_messenger(person, channel, received_at)
+        return inquiry
+
+    def web_source(self, branch: Branch, service: Service) -> dict:
+        source, medium, campaign, referrer, _weight = self.rng.choices(WEB_SOURCES, [s[-1] for s in WEB_SOURCES])[0]
+        city, specialty = slugify(branch.name.split(",")[0]), slugify(service.specialty.name)
+        return {"utm_source": source, "utm_medium": medium, "referrer": referrer,
+                "utm_campaign": campaign.format(city=city, specialty=specialty),
+                "page_url": f"https://clinic.example/{city}/{specialty}/"}
+
+    def leave_waiting(self, inquiry: Inquiry) -> None:
+        """Still in the queue; while the desk is open, a receptionist may already have picked it up."""
+        if self.calendar(inquiry.branch).is_open_at(self.now) and self.rng.random() < 0.3:
+            inquiry.status, inquiry.taken_by = Inquiry.Status.TAKEN, self.clinic.receptionist(inquiry.branch)
+            inquiry.taken_at = max(inquiry.received_at, self.now - timedelta(seconds=self.rng.randint(30, 600)))
+        self.waiting.append(inquiry)
+        return None
+
+    def close_unanswered(self, inquiry: Inquiry, case: Case) -> None:
+        closed_at = self.later(inquiry.branch, inquiry.received_at, 2, 40)
+        if closed_at > self.now:
+            return self.leave_waiting(inquiry)
+        by, reason = self.clinic.receptionist(inquiry.branch), self.rng.choice(SPAM_REASONS)
+        inquiry.status, inquiry.closed_reason = Inquiry.Status.CLOSED, reason
+        self.add(Message(inquiry=inquiry, direction=Message.Direction.NOTE, body=f"Closed: {reason}", author=by,
+                         created_at=closed_at))
+        self.move(case, Stage.CLOSED, closed_at, by=by, reason=reason)
+        return None
+
+    def answer(self, inquiry: Inquiry) -> datetime | None:
+        """The first response, in working time; None when that moment has not come yet (it waits)."""
+        calendar = self.calendar(inquiry.branch)
+        answered_at = calendar.add_working_seconds(inquiry.received_at, self.response_seconds(inquiry))
+        if answered_at is None or answered_at >= self.now:
+            return self.leave_waiting(inquiry)
+        by, answered_at = self.clinic.receptionist(inquiry.branch), answered_at.replace(microsecond=0)
+        inquiry.status, inquiry.first_response_at, inquiry.first_response_by = Inquiry.Status.ANSWERED, answered_at, by
+        inquiry.taken_by = by
+        inquiry.taken_at = max(inquiry.received_at, answered_at - timedelta(seconds=self.rng.randint(5, 90)))
+        replies = CALL_REPLIES if inquiry.channel == Channel.PHONE else REPLIES
+        self.add(Message(inquiry=inquiry, direction=Message.Direction.OUTBOUND, body=self.rng.choice(replies),
+                         author=by, created_at=answered_at))
+        if inquiry.response_due_at and answered_at > inquiry.response_due_at:
+            self.escalation(inquiry, answered_at)
+        return answered_at
+
+    def response_seconds(self, inquiry: Inquiry) -> int:
+        """Working seconds until the first response: most within minutes, some late, a few very late."""
+        picked_up = self.calendar(inquiry.branch).is_open_at(inquiry.received_at) and self.rng.random() < 0.65
+        if inquiry.channel == Channel.PHONE and picked_up:
+            return self.rng.randint(0, 30)
+        low, high = self.rng.choices([(40, 300), (300, 1200), (1200, 5400), (5400, 14400)], [62, 23, 11, 4])[0]
+        return self.rng.randint(low, high)
+
+    def escalation(self, inquiry: Inquiry, answered_at: datetime) -> None:
+        """What the escalation job did for an inquiry answered late: a task for the manager, done on the answer."""
+        minutes = settings.CLINICFLOW_RESPONSE_TARGET_MINUTES
+        self.add(Task(kind=Task.Kind.ESCALATION, branch=inquiry.branch, role=Role.FRONT_OFFICE_MANAGER,
+                      title=f"Unanswered for over {minutes} working minutes: {inquiry.patient}",
+                      patient=inquiry.patient, inquiry=inquiry, due_at=inquiry.response_due_at,
+                      created_at=inquiry.response_due_at, done_at=answered_at, done_by=self.clinic.manager))
+
+    # --- the case after the first answer ----------------------------------------------------------
+
+    def qualify(self, person: Person, case: Case, service: Service, answered_at: datetime) -> datetime | None:
+        by = self.clinic.receptionist(person.branch)
+        self.move(case, Stage.QUALIFICATION, answered_at, by=by)
+        case.owner = by
+        case.intake = {"specialty": str(service.specialty_id), "visit_type": "Returning" if person.visits else "New"}
+        fate = self.rng.random()
+        if fate < 0.07:
+            return self.lose(person, case, self.later(person.branch, answered_at, 5, 600), LOST_REASONS)
+        decided_at = answered_at + timedelta(minutes=self.rng.randint(1, 4))
+        if fate < 0.29:  # will think it over: the desk calls back in a few days
+            title = f"Call {person.patient} back: thinking it over"
+            decided_at = self.callback(person, answered_at, title, within_minutes=3500)
+            if decided_at and fate < 0.12:
+                return self.lose(person, case, decided_at, LOST_REASONS)
+        if decided_at is None or decided_at > self.now:
+            return None
+        self.move(case, Stage.BOOKING, decided_at, by=by)
+        # Usually booked during the same conversation; sometimes the patient first checks their diary.
+        booked_at = decided_at + timedelta(minutes=1)
+        if self.rng.random() < 0.25:
+            booked_at = self.later(person.branch, decided_at, 60, 2500)
+        return self.visit(person, case, service, booked_at, depth=0)
+
+    def lose(self, person: Person, case: Case, at: datetime, reasons: list[str]) -> datetime | None:
+        if at > self.now:
+            return None
+        self.move(case, Stage.LOST, at, by=self.clinic.receptionist(person.branch), reason=self.rng.choice(reasons))
+        return self.next_journey(person, case)
+
+    def callback(self, person: Person, at: datetime, title: str, within_minutes: int = 900) -> datetime | None:
+        """A call-back task; returns when it was done, or None if it is still open (perhaps overdue)."""
+        by = self.clinic.receptionist(person.branch)
+        due_at = self.later(person.branch, at, 60, within_minutes * 2 // 3)
+        task = self.add(Task(kind=Task.Kind.CALLBACK, title=title, branch=person.branch, assignee=by, due_at=due_at,
+                             patient=person.patient, created_at=at, created_by=by))
+        done_at = self.later(person.branch, at, 30, within_minutes)
+        if done_at > self.now:
+            return None
+        task.done_at, task.done_by = done_at, by
+        return done_at
+
+    def next_journey(self, person: Person, case: Case) -> datetime | None:
+        """Some patients come back with a new inquiry weeks after a journey ends."""
+        if self.rng.random() < 0.3:
+            ended = case.stage_changed_at
+            return self.moment_between(person.branch, ended + timedelta(days=7), ended + timedelta(days=75))
+        return None
+
+    # --- visits -----------------------------------------------------------------------------------
+
+    def visit(self, person: Person, case: Case, service: Service, booked_at: datetime, depth: int) -> datetime | None:
+        if booked_at > self.now:
+            return None
+        appointment = self.appointment(person, case, service, booked_at)
+        self.move(case, Stage.REMINDER, booked_at, source=Source.SYSTEM, reason="Appointment booked")
+        if appointment.ends_at > self.now:
+            return self.upcoming(appointment)
+        appointment.status = self.visit_outcome(cancellable=True)
+        if appointment.status == Appointment.Status.CANCELLED:
+            share = self.rng.uniform(0.2, 0.9)
+            appointment.status_changed_at = (booked_at + (appointment.starts_at - booked_at) * share).replace(
+                microsecond=0)
+            return self.missed(person, case, service, appointment.status_changed_at, "Cancelled the visit", depth)
+        if appointment.status == Appointment.Status.NO_SHOW:
+            appointment.status_changed_at = appointment.starts_at + timedelta(minutes=20)
+            return self.missed(person, case, service, appointment.status_changed_at, "Did not come", depth)
+        appointment.status_changed_at = appointment.ends_at
+        person.visits.append(appointment.starts_at)
+        return self.completed(person, case, service, appointment.ends_at, depth)
+
+    def appointment(self, person: Person, case: Case | None, service: Service, booked_at: datetime,
+                    source: str = Appointment.Source.PHONE) -> Appointment:
+        doctor = self.rng.choice(self.clinic.doctors[(person.branch.pk, service.specialty_id)])
+        lead_days = self.rng.choices([0, 1, 2, 3, 5, 7, 10, 14], [8, 25, 18, 14, 12, 10, 8, 5])[0]
+        starts_at = self.free_slot(doctor.pk, person.branch, service.duration_minutes,
+                                   booked_at + timedelta(hours=1), lead_days)
+        if source == Appointment.Source.PHONE and person.channel == Channel.WEB and self.rng.random() < 0.3:
+            source = Appointment.Source.WIDGET
+        return self.add(Appointment(
+            patient=person.patient, case=case, doctor=doctor, service=service, branch=person.branch,
+            starts_at=starts_at, ends_at=starts_at + timedelta(minutes=service.duration_minutes),
+            status=Appointment.Status.BOOKED, source=source, is_primary=not any(v < starts_at for v in person.visits),
+            created_at=booked_at, status_changed_at=booked_at,
+            created_by=None if source == Appointment.Source.MIS else self.clinic.receptionist(person.branch)))
+
+    def free_slot(self, doctor_id: int, branch: Branch, minutes: int, not_before: datetime, lead_days: int) -> datetime:
+        """A random free start on the first day (from `lead_days` on) the doctor has room; marks it taken."""
+        calendar, cells = self.calendar(branch), math.ceil(minutes / 30)
+        day = not_before.astimezone(calendar.zone).date() + timedelta(days=lead_days)
+        for _ in range(366):
+            free = [start for start in self.day_starts(calendar, day, minutes) if start >= not_before
+                    and all((doctor_id, start + SLOT * k) not in self.taken_slots for k in range(cells))]
+            if free:
+                start = self.rng.choice(free)
+                self.taken_slots.update((doctor_id, start + SLOT * k) for k in range(cells))
+                return start
+            day += timedelta(days=1)
+        raise RuntimeError(f"doctor {doctor_id} has no free slot for a year after {not_before}")
+
+    @staticmethod
+    def day_starts(calendar, day: date, minutes: int) -> list[datetime]:
+        """Half-hour starts on one local day where a visit of `minutes` fits before closing or the break."""
+        starts = []
+        for opens, closes in calendar.intervals_on(day):
+            start = opens
+            while start + timedelta(minutes=minutes) <= closes:
+                starts.append(start.astimezone(UTC))
+                start += SLOT
+        return starts
+
+    def upcoming(self, appointment: Appointment) -> None:
+        """Not over yet: the patient is in the building, or confirmed the day before, or not yet asked."""
+        if appointment.starts_at <= self.now:
+            appointment.status, appointment.status_changed_at = Appointment.Status.ARRIVED, appointment.starts_at
+            return None
+        confirmed_at = max(appointment.created_at, appointment.starts_at - timedelta(days=1))
+        if confirmed_at <= self.now and self.rng.random() < 0.75:
+            appointment.status, appointment.status_changed_at = Appointment.Status.CONFIRMED, confirmed_at
+        return None
+
+    def visit_outcome(self, cancellable: bool) -> str:
+        """Completed, no-show or cancelled; the no-show share is steered towards NO_SHOW_SHARE so the
+        demo's KPI reads the same whatever the seed."""
+        if cancellable and self.rng.random() < 0.08:
+            return Appointment.Status.CANCELLED
+        seen = self.outcomes
+        missing = NO_SHOW_SHARE * (seen["completed"] + seen["no_show"]) - seen["no_show"]
+        chance = min(max(NO_SHOW_SHARE + missing / 4, 0.0), 1.0)
+        outcome = Appointment.Status.NO_SHOW if self.rng.random() < chance else Appointment.Status.COMPLETED
+        seen[outcome.value] += 1
+        return outcome
+
+    def missed(self, person: Person, case: Case, service: Service, at: datetime, why: str,
+               depth: int) -> datetime | None:
+        """A cancelled or missed visit: back to booking, a call-back, then a new visit or a lost case."""
+        self.move(case, Stage.BOOKING, at, by=self.clinic.receptionist(person.branch), reason=why)
+        called_at = self.callback(person, at, f"Call {person.patient} back to rebook", within_minutes=1500)
+        if called_at is None:
+            return None
+        if depth < 2 and self.rng.random() < 0.6:
+            return self.visit(person, case, service, called_at, depth + 1)
+        return self.lose(person, case, called_at, MISSED_LOST_REASONS)
+
+    def completed(self, person: Person, case: Case, service: Service, ended_at: datetime,
+                  depth: int) -> datetime | None:
+        """After the visit: a follow-up visit, a review request, or simply the end of the journey."""
+        by = self.clinic.receptionist(person.branch)
+        source = Source.MIS if mis_is_connected() else Source.PERSON
+        self.move(case, Stage.COMPLETED, ended_at, by=None if source == Source.MIS else by, source=source)
+        next_at, fate = self.later(person.branch, ended_at, 60, 1800), self.rng.random()
+        if next_at > self.now:
+            return None
+        if fate < 0.25 and depth < 2:
+            self.move(case, Stage.REBOOKING, next_at, by=by, reason="Follow-up visit recommended")
+            booked_at = self.later(person.branch, next_at, 300, 5000)  # when the results are ready
+            if booked_at > self.now:
+                return None
+            self.move(case, Stage.BOOKING, booked_at, by=by)
+            return self.visit(person, case, self.follow_up(person.branch, service), booked_at, depth + 1)
+        if fate < 0.8:
+            self.move(case, Stage.REVIEW, next_at, source=Source.SYSTEM, reason="Review requested")
+            next_at = self.later(person.branch, next_at, 300, 3000)
+            if next_at > self.now:
+                return None
+        reason = "Review received" if case.stage == Stage.REVIEW else "Visit completed"
+        self.move(case, Stage.CLOSED, next_at, source=Source.SYSTEM, reason=reason)
+        return self.next_journey(person, case)
+
+    def follow_up(self, branch: Branch, service: Service) -> Service:
+        return self.rng.choice([s for s in self.clinic.services[branch.pk] if s.specialty_id == service.specialty_id])
+
+    def mis_visit(self, person: Person, day: datetime) -> None:
+        """A visit from before the CRM, imported from the MIS: it makes the patient a returning one."""
+        service = self.rng.choice(self.clinic.services[person.branch.pk])
+        appointment = self.appointment(person, None, service, day, source=Appointment.Source.MIS)
+        appointment.status = self.visit_outcome(cancellable=False)
+        appointment.created_at = appointment.starts_at - timedelta(days=3)
+        appointment.status_changed_at, appointment.mis_id = appointment.ends_at, f"V-{len(self.rows[Appointment])}"
+        person.patient.mis_id = f"P-{10000 + len(self.rows[Patient])}"
+        if appointment.status == Appointment.Status.COMPLETED:
+            person.visits.append(appointment.starts_at)
+
+    # --- open work for today ----------------------------------------------------------------------
+
+    def desk_tasks(self) -> None:
+        """Today's to-do list: a call-back that is overdue, one due later today, and the manager's review."""
+        for branch in self.clinic.branches:
+            by = self.clinic.receptionist(branch)
+            cases = [c for c in self.rows[Case] if c.branch.pk == branch.pk and c.stage == Stage.REMINDER
+                     and c.stage_changed_at < self.now - timedelta(days=1)]
+            todo = [("Call {patient} back after 18:00 as promised", -3), ("Send {patient} the price list by e-mail", 4)]
+            for case, (title, hours) in zip(self.rng.sample(cases, min(2, len(cases))), todo, strict=False):
+                self.add(Task(kind=Task.Kind.CALLBACK, title=title.format(patient=case.patient), branch=branch,
+                              assignee=by, patient=case.patient, due_at=self.now + timedelta(hours=hours),
+                              created_at=case.stage_changed_at, created_by=by))
+        self.add(Task(kind=Task.Kind.OTHER, title="Go through last week's lost cases", role=Role.FRONT_OFFICE_MANAGER,
+                      branch=self.clinic.branches[MOSCOW], due_at=self.now - timedelta(days=1),
+                      created_at=self.now - timedelta(days=4), created_by=self.clinic.staff["admin"]))
+
+    # --- time -------------------------------------------------------------------------------------
+
+    def calendar(self, branch: Branch):
+        return self.clinic.calendars[branch.pk]
+
+    def later(self, branch: Branch, moment: datetime, low_minutes: int, high_minutes: int) -> datetime:
+        """A moment some working minutes after `moment`: when the front desk would get round to it."""
+        seconds = self.rng.randint(low_minutes * 60, high_minutes * 60)
+        return self.calendar(branch).add_working_seconds(moment, seconds).replace(microsecond=0)
+
+    def moment_between(self, branch: Branch, earliest: datetime, latest: datetime) -> datetime:
+        """A random moment: more likely in the branch's daytime than at night, less on Sundays and holidays."""
+        while True:
+            moment = earliest + (latest - earliest) * self.rng.random()
+            local = moment.astimezone(branch.zone)
+            quiet_day = local.weekday() == 6 or self.calendar(branch).is_closed(local.date())
+            if self.rng.random() < HOUR_WEIGHTS[local.hour] * (0.4 if quiet_day else 1):
+                return moment.replace(microsecond=0)
+
+    def pick_channel(self) -> str:
+        return self.rng.choices(list(CHANNEL_WEIGHTS), list(CHANNEL_WEIGHTS.values()))[0]
