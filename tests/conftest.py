@@ -6,8 +6,10 @@ of the Novosibirsk branch (an outsider to Moscow's patients), a front-office man
 
 import os
 from datetime import time
+from importlib import import_module
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
 
 from clinicflow.accounts.models import ApiToken, Role, StaffMember
@@ -37,6 +39,31 @@ def pytest_runtest_logreport(report):
         report.outcome = "failed"
         report.longrepr = f"required test was skipped (CLINICFLOW_REQUIRE={','.join(sorted(REQUIRED))}): " + str(
             report.longrepr)
+
+
+# The data migrations' own functions (all get_or_create). Add each new data migration here.
+DATA_MIGRATIONS = [
+    ("clinicflow.accounts.migrations.0002_roles", "create_role_groups"),
+    ("clinicflow.funnel.migrations.0002_intake_questions", "create_default_script"),
+]
+
+
+@pytest.fixture(autouse=True)
+def migration_data(request):
+    """Put back the rows data migrations create (role groups, the default intake script).
+
+    A transactional test flushes every table when it ends, so the next one would start without them.
+    Django's serialized rollback would restore them too, but it collides with content types that come
+    back with new ids once a non-serialized transactional test has flushed the database first.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    for module, function in DATA_MIGRATIONS:
+        getattr(import_module(module), function)(django_apps, None)
 
 
 @pytest.fixture(autouse=True)

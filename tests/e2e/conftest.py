@@ -1,8 +1,7 @@
 """Browser fixtures: Debian's headless Chromium driven by Playwright against pytest-django's live server.
 
 The live server runs in another thread, so every browser test uses a transactional database that is
-emptied after the test. The rows our data migrations create (role groups, the default intake script)
-would vanish with it; serialized rollback puts them back before each test.
+emptied (flushed) after each test, taking with it the rows our data migrations create.
 """
 
 import json
@@ -38,7 +37,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server, django_db_serialized_rollback) -> Page:
+def page(browser, live_server) -> Page:
     """A fresh browser tab on the live server, 1366x768; fails the test on any uncaught JavaScript error."""
     context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url, locale="en-US")
     page = context.new_page()

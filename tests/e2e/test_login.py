@@ -8,7 +8,8 @@ def test_a_receptionist_logs_in_through_the_form_and_lands_on_the_live_queue(pag
     expect(page).to_have_url("/login/?next=/queue/")
 
     log_in(page, "rita", "not-her-password")
-    expect(page.locator(".alert-danger")).to_have_text("Wrong user name or password.")
+    expect(page.get_by_role("alert")).to_have_text("Wrong user name or password.")
+    expect(page.get_by_label("User name")).to_have_value("rita")
     expect(page.get_by_label("Password")).to_be_empty()
     screenshot(page, "login-wrong-password")
 
