@@ -9,6 +9,7 @@ from clinicflow.core.views import healthz
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="inbox:queue", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", RedirectView.as_view(url="/static/clinicflow/favicon.svg", permanent=True)),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -48,6 +48,12 @@ class Job(models.Model):
     def __str__(self):
         return f"{self.kind} @ {self.due_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def kind_label(self) -> str:
+        from .registry import labels
+
+        return str(labels.get(self.kind, self.kind))
+
     def backoff(self) -> timedelta:
         """30 s, 2 min, 8 min, 32 min...: wait longer after each failure."""
         return timedelta(seconds=30 * 4 ** max(self.attempts - 1, 0))

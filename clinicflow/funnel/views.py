@@ -21,7 +21,8 @@ def board_columns(user):
     for stage in BOARD_STAGES:
         cards = (cases.filter(stage=stage).select_related("patient", "branch")
                  .order_by("-stage_changed_at", "-id")[:CARDS_PER_COLUMN]) if counts.get(stage) else []
-        columns.append({"stage": stage, "count": counts.get(stage, 0), "cards": cards})
+        count = counts.get(stage, 0)
+        columns.append({"stage": stage, "count": count, "cards": cards, "hidden": max(count - CARDS_PER_COLUMN, 0)})
     return columns
 
 

@@ -2,12 +2,25 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.clinic.models import Branch, Service, Specialty
+from clinicflow.patients.phones import normalize_phone
+
+from .services import CONSENT_REQUIRED
 
 
 class PhoneInquiryForm(forms.Form):
     """A call taken by the front desk, typed in while on the phone."""
 
     phone = forms.CharField(label=_("Phone"), max_length=40)
+
+    def clean_phone(self):
+        # The service checks it again; checking here too shows every mistake after one submit.
+        return normalize_phone(self.cleaned_data["phone"])
+
+    def clean_consent(self):
+        if not self.cleaned_data["consent"]:
+            raise forms.ValidationError(CONSENT_REQUIRED)
+        return True
+
     full_name = forms.CharField(label=_("Name"), max_length=160, required=False)
     branch = forms.ModelChoiceField(Branch.objects.all(), label=_("Branch"))
     specialty = forms.ModelChoiceField(Specialty.objects.all(), label=_("Specialty"), required=False)

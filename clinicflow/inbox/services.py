@@ -7,6 +7,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from clinicflow.automation.services import job_cancel, job_plan
 from clinicflow.clinic.models import Branch, Service, Specialty
@@ -20,6 +21,7 @@ from clinicflow.patients.services import patient_resolve
 from .models import Inquiry, Message
 
 ESCALATE_JOB = "inquiry.escalate"
+CONSENT_REQUIRED = _lazy("The patient's consent to the processing of personal data is required.")
 
 
 @dataclass
@@ -57,7 +59,7 @@ def _validated(draft: InquiryDraft) -> tuple[dict, dict]:
         except ValidationError:
             errors["email"] = _("“%(email)s” is not a valid e-mail address.") % {"email": draft.email.strip()}
     if not draft.consent:
-        errors["consent"] = _("The patient's consent to the processing of personal data is required.")
+        errors["consent"] = str(CONSENT_REQUIRED)
     if draft.channel not in Channel.values:
         errors["channel"] = _("Unknown channel “%(channel)s”.") % {"channel": draft.channel}
     branches = Branch.objects.all()

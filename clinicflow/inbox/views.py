@@ -27,9 +27,10 @@ def queue(request):
 
 @staff_required
 def inquiry_new(request):
-    form = PhoneInquiryForm(request.POST or None, initial={"branch": request.GET.get("branch")})
     # Only the caller's own branches: an inquiry filed elsewhere would vanish from the receptionist's sight.
-    form.fields["branch"].queryset = restrict_to_branches(Branch.objects.all(), request.user, branch_field="pk")
+    branches = restrict_to_branches(Branch.objects.all(), request.user, branch_field="pk")
+    form = PhoneInquiryForm(request.POST or None, initial={"branch": request.GET.get("branch") or branches.first()})
+    form.fields["branch"].queryset = branches
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         draft = InquiryDraft(

@@ -12,7 +12,7 @@ VIEWS = ("mine", "role", "overdue")
 
 
 def tasks_for(user, view: str):
-    tasks = restrict_to_branches(Task.objects.open(), user).select_related("patient", "assignee", "inquiry")
+    tasks = restrict_to_branches(Task.objects.open(), user).select_related("patient", "assignee", "branch")
     if view == "mine":
         return tasks.filter(assignee=user)
     if view == "role":
