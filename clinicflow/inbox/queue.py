@@ -30,6 +30,10 @@ class Queue:
     newest_id: int
     target_seconds: int
 
+    @property
+    def target_minutes(self) -> int:
+        return self.target_seconds // 60
+
 
 def queue_for(user, now=None, limit: int = QUEUE_ROWS) -> Queue:
     """Oldest-waiting first. A fixed number of queries however long the queue is."""

@@ -19,7 +19,8 @@ from .services import InquiryDraft, inquiry_close, inquiry_receive, inquiry_resp
 
 @staff_required
 def queue(request):
-    context = {"queue": queue_for(request.user), "section": "queue"}
+    queue = queue_for(request.user)
+    context = {"queue": queue, "nav_unread": queue.unread, "section": "queue"}
     if request.htmx:
         return render(request, "inbox/queue.html#queue", context)
     return render(request, "inbox/queue.html", context)
