@@ -33,12 +33,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
-def pytest_runtest_logreport(report):
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
     """With CLINICFLOW_REQUIRE=postgres,browser a skip of those tests is a failure, not a silent pass."""
-    if report.skipped and REQUIRED and any(mark in report.keywords for mark in REQUIRED):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and REQUIRED & set(item.keywords):
         report.outcome = "failed"
-        report.longrepr = f"required test was skipped (CLINICFLOW_REQUIRE={','.join(sorted(REQUIRED))}): " + str(
-            report.longrepr)
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.longrepr = f"required test was skipped (CLINICFLOW_REQUIRE={','.join(sorted(REQUIRED))}): {reason}"
 
 
 # The data migrations' own functions (all get_or_create). Add each new data migration here.
