@@ -1,12 +1,10 @@
+import hashlib
 from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from clinicflow.accounts.models import restrict_to_branches
-from clinicflow.clinic.models import Branch
 from clinicflow.core.ratelimit import client_ip, rate_limit_allows
 from clinicflow.patients.models import Channel
 
@@ -48,8 +46,19 @@ class InquiryIn(Schema):
             channel=channel, phone=self.phone, full_name=self.name, email=self.email, text=self.comment,
             consent=self.consent, branch_id=self.branch_id, specialty_id=self.specialty_id,
             service_id=self.service_id, preferred_time=self.preferred_time, page_url=self.page_url,
-            referrer=self.referrer, external_id=self.request_id, ip_address=ip or None,
+            referrer=self.referrer, external_id=self.delivery_key(), ip_address=ip or None,
             utm={name: getattr(self, name) for name in Inquiry.UTM_FIELDS if getattr(self, name)})
+
+
+    def delivery_key(self) -> str:
+        """Clients choose request ids, so two visitors may choose the same one: scope it by the phone.
+
+        The last ten digits are the same for every spelling of a Russian number ("8 916…", "+7 916…").
+        """
+        if not self.request_id:
+            return ""
+        digits = "".join(ch for ch in self.phone if ch.isdigit())[-10:]
+        return "rid:" + hashlib.sha256(f"{self.request_id}|{digits}".encode()).hexdigest()[:40]
 
 
 class StaffInquiryIn(InquiryIn):
@@ -121,13 +130,6 @@ def list_inquiries(request, status: str = "waiting", limit: int = 100):
 
 @router.post("", response={201: InquiryOut, 200: InquiryOut}, summary="Record an inquiry (e.g. a phone call)")
 def create_inquiry(request, payload: StaffInquiryIn):
-    # Staff record calls for their own branches only (their first one by default), as on the page.
-    branches = restrict_to_branches(Branch.objects.all(), request.auth, branch_field="pk")
-    branch = branches.filter(pk=payload.branch_id).first() if payload.branch_id else branches.first()
-    if branch is None:
-        why = _("No such branch.") if payload.branch_id else _("You work for no branch.")
-        raise ValidationError({"branch_id": why})
-    payload.branch_id = branch.pk
     inquiry, created = _receive(payload.draft(payload.channel), created_by=request.auth)
     # A repeated request id may name another branch's inquiry: show it only to those who may see it.
     return Status(201 if created else 200, inquiry_for_user(request.auth, inquiry.pk))

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from clinicflow.accounts.models import restrict_to_branches
 from clinicflow.automation.services import job_cancel, job_plan
 from clinicflow.clinic.models import Branch, Service, Specialty
 from clinicflow.compliance.models import Consent
@@ -46,7 +47,7 @@ class InquiryDraft:
     received_at: datetime | None = None
 
 
-def _validated(draft: InquiryDraft) -> tuple[dict, dict]:
+def _validated(draft: InquiryDraft, created_by=None) -> tuple[dict, dict]:
     """Check every field at once so the sender learns all its mistakes in one answer."""
     errors, found = {}, {}
     try:
@@ -62,10 +63,13 @@ def _validated(draft: InquiryDraft) -> tuple[dict, dict]:
         errors["consent"] = str(CONSENT_REQUIRED)
     if draft.channel not in Channel.values:
         errors["channel"] = _("Unknown channel “%(channel)s”.") % {"channel": draft.channel}
-    branches = Branch.objects.all()
+    # Staff file inquiries for their own branches only (their first by default): one filed elsewhere would
+    # vanish from their sight. The public form may name any branch; without one it goes to the first.
+    branches = restrict_to_branches(Branch.objects.all(), created_by, "pk") if created_by else Branch.objects.all()
     found["branch"] = branches.filter(pk=draft.branch_id).first() if draft.branch_id else branches.first()
     if found["branch"] is None:
-        errors["branch"] = _("No such branch.") if draft.branch_id else _("The clinic has no branch yet.")
+        errors["branch"] = (_("No such branch.") if draft.branch_id else
+                            _("You work for no branch.") if created_by else _("The clinic has no branch yet."))
     for name, model in (("specialty", Specialty), ("service", Service)):
         pk = getattr(draft, f"{name}_id")
         found[name] = model.objects.filter(pk=pk).first() if pk else None
@@ -91,7 +95,7 @@ def inquiry_receive(*, draft: InquiryDraft, created_by=None) -> tuple[Inquiry, b
         seen = Inquiry.objects.filter(channel=draft.channel, external_id=draft.external_id).first()
         if seen:
             return seen, False
-    found, errors = _validated(draft)
+    found, errors = _validated(draft, created_by)
     if errors:
         raise ValidationError(errors)
     branch, received_at = found["branch"], draft.received_at or timezone.now()
@@ -146,7 +150,11 @@ def inquiry_take(*, inquiry: Inquiry, by) -> Inquiry:
 
 
 def inquiry_respond(*, inquiry: Inquiry, by, text: str) -> Message:
-    """Record the answer to the patient (a call made, a message sent): the first one stops the clock."""
+    """Record the answer to the patient (a call made, a message sent): the first one stops the clock.
+
+    Only a waiting inquiry gets a first response: a message on a closed one is kept but changes no KPI.
+    The conditional UPDATE makes the earliest of two simultaneous answers the first response.
+    """
     text = text.strip()
     if not text:
         raise ValidationError({"text": _("Write what was said to the patient.")})
@@ -154,10 +162,9 @@ def inquiry_respond(*, inquiry: Inquiry, by, text: str) -> Message:
     with transaction.atomic():
         message = Message.objects.create(inquiry=inquiry, direction=Message.Direction.OUTBOUND, body=text,
                                          author=by, created_at=now)
-        # Conditional UPDATE, not the copy in memory: of two colleagues answering at once, only the first counts.
-        first = Inquiry.objects.filter(pk=inquiry.pk, first_response_at__isnull=True).update(
-            first_response_at=now, first_response_by=by, status=Inquiry.Status.ANSWERED)
-        if first:
+        first = Inquiry.objects.filter(pk=inquiry.pk, first_response_at__isnull=True,
+                                       status__in=[Inquiry.Status.NEW, Inquiry.Status.TAKEN])
+        if first.update(first_response_at=now, first_response_by=by, status=Inquiry.Status.ANSWERED):
             Inquiry.objects.filter(pk=inquiry.pk, taken_by__isnull=True).update(taken_by=by, taken_at=now)
             job_cancel(key=inquiry.escalation_key)
     inquiry.refresh_from_db()
@@ -169,9 +176,12 @@ def inquiry_close(*, inquiry: Inquiry, by, reason: str) -> Inquiry:
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the inquiry is closed without an answer.")})
     with transaction.atomic():
-        inquiry.status, inquiry.closed_reason = Inquiry.Status.CLOSED, reason.strip()[:200]
-        inquiry.save(update_fields=["status", "closed_reason"])
+        closed = Inquiry.objects.filter(pk=inquiry.pk, status__in=[Inquiry.Status.NEW, Inquiry.Status.TAKEN]).update(
+            status=Inquiry.Status.CLOSED, closed_reason=reason.strip()[:200])
+        if not closed:
+            raise ValidationError({"reason": _("The inquiry is no longer waiting: it was answered or closed.")})
         Message.objects.create(inquiry=inquiry, direction=Message.Direction.NOTE, author=by,
                                body=_("Closed: %(reason)s") % {"reason": reason.strip()})
         job_cancel(key=inquiry.escalation_key)
+    inquiry.refresh_from_db()
     return inquiry

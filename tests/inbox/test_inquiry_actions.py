@@ -287,3 +287,19 @@ class TestRecordingACallThroughTheApi:
         assert (first.status_code, again.status_code) == (201, 200)
         assert again.json()["id"] == first.json()["id"]
         assert Inquiry.objects.count() == 1
+
+
+class TestStateGuards:
+    def test_a_message_on_a_closed_inquiry_changes_no_response_time(self, receptionist, inquiry):
+        from clinicflow.inbox.services import inquiry_close
+
+        inquiry_close(inquiry=inquiry, by=receptionist, reason="Spam")
+        inquiry_respond(inquiry=inquiry, by=receptionist, text="Sorry, wrong number")
+        inquiry.refresh_from_db()
+        assert (inquiry.status, inquiry.first_response_at) == (Inquiry.Status.CLOSED, None)
+
+    def test_an_answered_inquiry_cannot_be_closed_over_the_answer(self, rita_client, receptionist, inquiry):
+        inquiry_respond(inquiry=inquiry, by=receptionist, text="Booked for Tuesday")
+        response = rita_client.post(f"/inquiries/{inquiry.pk}/close/", {"reason": "duplicate"}, follow=True)
+        assert "no longer waiting" in response.content.decode()
+        assert reloaded(inquiry).status == Inquiry.Status.ANSWERED

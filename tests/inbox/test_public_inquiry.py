@@ -213,6 +213,19 @@ class TestRepeatedDelivery:
         assert (Patient.objects.count(), Inquiry.objects.count(), Consent.objects.count(), Case.objects.count(),
                 Job.objects.count(), Message.objects.count()) == (1, 1, 1, 1, 1, 0)
 
+    def test_the_same_request_id_from_another_visitor_is_another_inquiry(self, visitor, moscow):
+        # Widgets pick request ids themselves: two visitors may send the same one.
+        post(visitor, **valid(request_id="1"))
+        response = post(visitor, **valid(request_id="1", phone="+7 903 455 21 90", name="Bob"))
+        assert response.status_code == 201
+        assert Inquiry.objects.count() == 2
+
+    def test_a_retry_with_the_phone_spelled_otherwise_is_still_a_duplicate(self, visitor, moscow):
+        post(visitor, **valid(request_id="form-9", phone="8 (916) 123-45-67"))
+        response = post(visitor, **valid(request_id="form-9", phone="+79161234567"))
+        assert response.json()["duplicate"] is True
+        assert Inquiry.objects.count() == 1
+
     def test_it_treats_different_request_ids_as_different_inquiries(self, visitor, moscow):
         post(visitor, **valid(request_id="form-42"))
         response = post(visitor, **valid(request_id="form-43"))
