@@ -60,6 +60,11 @@ class Case(models.Model):
     class Meta:
         ordering = ["-stage_changed_at", "-id"]
         indexes = [models.Index(fields=["stage", "stage_changed_at"])]
+        constraints = [
+            # One journey at a time: a new inquiry joins the open case instead of starting a second one.
+            models.UniqueConstraint(fields=["patient"], condition=~models.Q(stage__in=["lost", "closed"]),
+                                    name="one_open_case_per_patient"),
+        ]
 
     def __str__(self):
         return f"{self.patient} — {self.get_stage_display()}"

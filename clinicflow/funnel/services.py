@@ -1,12 +1,12 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinicflow.patients.models import Patient
 
-from .models import Case, CaseTransition, IntakeQuestion, Source, Stage
+from .models import ACTIVE_STAGES, Case, CaseTransition, IntakeQuestion, Source, Stage
 
 
 class TransitionRefused(ValidationError):
@@ -18,12 +18,24 @@ def mis_is_connected() -> bool:
 
 
 def case_open_for(*, patient: Patient, branch, by=None, source: str = Source.SYSTEM) -> tuple[Case, bool]:
-    """The patient's open case, or a new one at New inquiry. Returns (case, created)."""
-    case = patient.cases.exclude(stage__in=[Stage.LOST, Stage.CLOSED]).order_by("-created_at").first()
+    """The patient's open case, or a new one at New inquiry. Returns (case, created).
+
+    An open case moves to the branch the patient now contacts: that desk works the case from here on.
+    """
+    case = patient.cases.filter(stage__in=ACTIVE_STAGES).first()
     if case:
+        if case.branch_id != branch.pk:
+            Case.objects.filter(pk=case.pk).update(branch=branch)
+            case.branch = branch
         return case, False
-    case = Case.objects.create(patient=patient, branch=branch, owner=by if by and by.is_authenticated else None)
-    CaseTransition.objects.create(case=case, to_stage=Stage.NEW, by=case.owner, source=source)
+    owner = by if by and by.is_authenticated else None
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(patient=patient, branch=branch, owner=owner)
+            CaseTransition.objects.create(case=case, to_stage=Stage.NEW, by=owner, source=source)
+    except IntegrityError:
+        # Two inquiries of one patient at the same moment: the other one opened the case.
+        return patient.cases.get(stage__in=ACTIVE_STAGES), False
     return case, True
 
 
@@ -43,24 +55,32 @@ def refusal_reason(case: Case, to_stage: str, source: str, reason: str) -> str |
                  "closed in the MIS.")
     if to_stage == Stage.LOST and not reason.strip():
         return _("Say why the case is lost.")
+    if case.stage in (Stage.LOST, Stage.CLOSED) and to_stage in ACTIVE_STAGES:
+        other = case.patient.cases.filter(stage__in=ACTIVE_STAGES).exclude(pk=case.pk).first()
+        if other:
+            return _("The patient already has an open case (#%(case)s): continue that one.") % {"case": other.pk}
     return None
 
 
 def case_move(*, case: Case, to_stage: str, by=None, source: str = Source.PERSON, reason: str = "") -> Case:
     """Move a case to another stage, or raise TransitionRefused saying why not."""
-    with transaction.atomic():
-        # Lock the row so two receptionists moving the same card cannot both pass the check.
-        case = Case.objects.select_for_update().get(pk=case.pk)
-        why_not = refusal_reason(case, to_stage, source, reason)
-        if why_not:
-            raise TransitionRefused({"stage": why_not})
-        from_stage, now = case.stage, timezone.now()
-        case.stage, case.stage_changed_at = to_stage, now
-        case.lost_reason = reason.strip() if to_stage == Stage.LOST else ""
-        case.save(update_fields=["stage", "stage_changed_at", "lost_reason"])
-        CaseTransition.objects.create(case=case, from_stage=from_stage, to_stage=to_stage, at=now,
-                                      by=by if by and by.is_authenticated else None, source=source,
-                                      reason=reason.strip()[:200])
+    try:
+        with transaction.atomic():
+            # Lock the row so two receptionists moving the same card cannot both pass the check.
+            case = Case.objects.select_for_update().get(pk=case.pk)
+            why_not = refusal_reason(case, to_stage, source, reason)
+            if why_not:
+                raise TransitionRefused({"stage": why_not})
+            from_stage, now = case.stage, timezone.now()
+            case.stage, case.stage_changed_at = to_stage, now
+            case.lost_reason = reason.strip() if to_stage == Stage.LOST else ""
+            case.save(update_fields=["stage", "stage_changed_at", "lost_reason"])
+            CaseTransition.objects.create(case=case, from_stage=from_stage, to_stage=to_stage, at=now,
+                                          by=by if by and by.is_authenticated else None, source=source,
+                                          reason=reason.strip()[:200])
+    except IntegrityError:
+        # Another case of this patient was reopened at the same moment.
+        raise TransitionRefused({"stage": _("The patient already has an open case: continue that one.")}) from None
     return case
 
 

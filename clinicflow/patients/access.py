@@ -6,15 +6,27 @@ the compliance work adds the access-log entry here, so no reader can skip it.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 
-from clinicflow.accounts.models import is_staff_member, restrict_to_branches
+from clinicflow.accounts.models import is_staff_member, user_branch_ids
 
 from .models import Patient
 
 
 def patients_visible_to(user):
-    return restrict_to_branches(Patient.objects.all(), user)
+    """Patients whose home branch is one of the user's, or who contacted or visit one of the user's branches.
+
+    A patient first seen in Moscow who now phones Novosibirsk must be readable by Novosibirsk's desk.
+    """
+    if not is_staff_member(user):
+        return Patient.objects.none()
+    branch_ids = user_branch_ids(user)
+    if branch_ids is None:
+        return Patient.objects.all()
+    dealt_with = (Q(branch__in=branch_ids) | Q(inquiries__branch__in=branch_ids) | Q(cases__branch__in=branch_ids)
+                  | Q(appointments__branch__in=branch_ids))
+    return Patient.objects.filter(pk__in=Patient.objects.filter(dealt_with).values("pk"))
 
 
 def patient_for_user(user, patient_id) -> Patient:

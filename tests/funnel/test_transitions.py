@@ -161,3 +161,51 @@ def test_moves_through_the_page_explain_a_refusal(case, rita_client):
 def test_another_branch_cannot_move_the_case(case, outsider, client):
     client.force_login(outsider)
     assert client.post(f"/cases/{case.pk}/move/", {"stage": "qualification"}).status_code == 404
+
+
+def test_a_lost_case_cannot_reopen_while_another_is_open(case, moscow, receptionist):
+    case_move(case=case, to_stage=Stage.LOST, by=receptionist, reason="No answer")
+    newer, _ = case_open_for(patient=case.patient, branch=moscow)
+    with pytest.raises(TransitionRefused, match=f"already has an open case \\(#{newer.pk}\\)"):
+        case_move(case=case, to_stage=Stage.QUALIFICATION, by=receptionist)
+
+
+def test_the_database_holds_one_open_case_per_patient(case, moscow):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Case.objects.create(patient=case.patient, branch=moscow)
+
+
+class TestAPatientWhoContactsAnotherBranch:
+    """First seen in Moscow, then phones Novosibirsk: Novosibirsk's desk must be able to work with them."""
+
+    @pytest.fixture
+    def second_inquiry(self, case, novosibirsk, outsider):
+        from clinicflow.inbox.services import InquiryDraft, inquiry_receive
+
+        return inquiry_receive(draft=InquiryDraft(channel="phone", phone="8 916 123-45-67", consent=True,
+                                                  branch_id=novosibirsk.pk), created_by=outsider)[0]
+
+    def test_the_open_case_moves_to_the_branch_now_handling_the_patient(self, case, second_inquiry, novosibirsk):
+        case.refresh_from_db()
+        assert second_inquiry.case == case and case.branch == novosibirsk
+
+    def test_their_desk_reads_the_patient_and_moves_the_case(self, case, second_inquiry, outsider, client):
+        client.force_login(outsider)
+        assert client.get(f"/inquiries/{second_inquiry.pk}/").status_code == 200
+        assert client.get(f"/patients/{case.patient_id}/").status_code == 200
+        client.post(f"/cases/{case.pk}/move/", {"stage": "qualification"})
+        case.refresh_from_db()
+        assert case.stage == Stage.QUALIFICATION
+
+    def test_the_first_branch_still_reads_its_patient(self, case, second_inquiry, rita_client):
+        assert rita_client.get(f"/patients/{case.patient_id}/").status_code == 200
+
+    def test_a_third_branch_does_not(self, case, second_inquiry, client):
+        from clinicflow.clinic.models import Branch
+        from tests.conftest import make_staff
+
+        kazan = Branch.objects.create(name="Kazan", time_zone="Europe/Moscow")
+        client.force_login(make_staff("karim", "receptionist", [kazan]))
+        assert client.get(f"/patients/{case.patient_id}/").status_code == 404
