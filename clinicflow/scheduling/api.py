@@ -2,10 +2,10 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from clinicflow.accounts.models import restrict_to_branches
-from clinicflow.clinic.models import Doctor, Service
+from clinicflow.clinic.models import Branch, Doctor, Service
 from clinicflow.funnel.access import case_for_user
 from clinicflow.funnel.models import Source
 from clinicflow.patients.access import patient_for_user
@@ -35,6 +35,7 @@ class AppointmentIn(Schema):
     patient_id: int
     doctor_id: int
     starts_at: datetime
+    branch_id: int | None = Field(None, description="Default: the patient's home branch")
     service_id: int | None = None
     case_id: int | None = None
 
@@ -60,12 +61,17 @@ def list_appointments(request, patient_id: int | None = None, since: datetime | 
 @router.post("", response={201: AppointmentOut}, summary="Book a slot (422 if it is taken)")
 def book(request, payload: AppointmentIn):
     patient = patient_for_user(request.auth, payload.patient_id)
-    doctor = Doctor.objects.filter(pk=payload.doctor_id, active=True).first()
+    doctor = Doctor.objects.filter(pk=payload.doctor_id).first()
     if doctor is None:
-        raise ValidationError({"doctor_id": "No active doctor with this id."})
+        raise ValidationError({"doctor_id": "No doctor with this id."})
     service = Service.objects.filter(pk=payload.service_id).first() if payload.service_id else None
     case = case_for_user(request.auth, payload.case_id) if payload.case_id else None
-    return Status(201, appointment_book(patient=patient, doctor=doctor, branch=patient.branch, service=service,
+    branch = patient.branch
+    if payload.branch_id:
+        branch = restrict_to_branches(Branch.objects.all(), request.auth, "pk").filter(pk=payload.branch_id).first()
+        if branch is None:
+            raise ValidationError({"branch_id": "No such branch among yours."})
+    return Status(201, appointment_book(patient=patient, doctor=doctor, branch=branch, service=service,
                                         case=case, starts_at=payload.starts_at, source=Appointment.Source.API,
                                         by=request.auth))
 

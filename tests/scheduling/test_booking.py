@@ -131,3 +131,56 @@ def test_booking_through_the_api_refuses_a_taken_slot(patient, other_patient, do
     response = client.post("/api/v1/appointments", body, content_type="application/json", **auth)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "starts_at"]
+
+
+@pytest.mark.django_db
+class TestBookingRules:
+    def test_the_case_must_be_the_patients_own(self, patient, other_patient, doctor):
+        others_case, _ = case_open_for(patient=other_patient, branch=other_patient.branch)
+        with pytest.raises(ValidationError) as refused:
+            book(patient, doctor, case=others_case)
+        assert "another patient" in refused.value.message_dict["case_id"][0]
+        others_case.refresh_from_db()
+        assert others_case.stage == Stage.NEW and not Appointment.objects.exists()
+
+    def test_the_doctor_must_work_at_the_branch(self, patient, doctor, novosibirsk):
+        with pytest.raises(ValidationError, match="does not work at Novosibirsk"):
+            appointment_book(patient=patient, doctor=doctor, branch=novosibirsk, starts_at=MONDAY_10)
+
+    def test_a_refused_case_move_leaves_no_appointment(self, patient, doctor, monkeypatch):
+        from clinicflow.funnel.services import TransitionRefused
+        from clinicflow.scheduling import services
+
+        case, _ = case_open_for(patient=patient, branch=patient.branch)
+
+        def refuse(**kwargs):
+            raise TransitionRefused({"stage": "moved meanwhile"})
+
+        monkeypatch.setattr(services, "case_move", refuse)
+        with pytest.raises(TransitionRefused):
+            book(patient, doctor, case=case)
+        assert not Appointment.objects.exists()
+
+
+@pytest.mark.django_db
+class TestStatusChanges:
+    def test_a_cancelled_appointment_stays_cancelled_for_people(self, patient, doctor):
+        appointment = book(patient, doctor)
+        appointment_set_status(appointment=appointment, status=Appointment.Status.CANCELLED)
+        with pytest.raises(ValidationError, match="cannot go from Cancelled to Booked"):
+            appointment_set_status(appointment=appointment, status=Appointment.Status.BOOKED)
+
+    def test_the_mis_may_correct_any_status(self, patient, doctor):
+        appointment = book(patient, doctor)
+        appointment_set_status(appointment=appointment, status=Appointment.Status.NO_SHOW, source=Source.MIS)
+        appointment_set_status(appointment=appointment, status=Appointment.Status.COMPLETED, source=Source.MIS)
+        assert appointment.status == Appointment.Status.COMPLETED
+
+    def test_reviving_a_cancelled_slot_taken_meanwhile_is_a_clear_error(self, patient, other_patient, doctor):
+        first = book(patient, doctor)
+        appointment_set_status(appointment=first, status=Appointment.Status.CANCELLED)
+        book(other_patient, doctor)
+        with pytest.raises(ValidationError, match="booked by someone else"):
+            appointment_set_status(appointment=first, status=Appointment.Status.BOOKED, source=Source.MIS)
+        first.refresh_from_db()
+        assert first.status == Appointment.Status.CANCELLED
