@@ -8,6 +8,7 @@
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 
@@ -36,6 +37,8 @@ def run(args) -> int:
         call_command("demo")
     elif args.demo:
         print("The database already has a clinic; the demo was loaded before.")
+    # SIGTERM (systemd, docker stop) ends `serve` like Ctrl+C does, so the worker below is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     worker = None
     if not args.no_worker:
         worker = subprocess.Popen([sys.executable, "-m", "clinicflow.cli", "worker"], env=os.environ.copy())
@@ -44,7 +47,7 @@ def run(args) -> int:
           f"{db['NAME']}; a worker is {'running' if worker else 'not started'}). Ctrl+C stops it.", flush=True)
     try:
         serve(application, host=args.host, port=args.port, threads=8, ident="clinicflow")
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         pass
     finally:
         if worker:

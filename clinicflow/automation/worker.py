@@ -35,13 +35,19 @@ def claimable(now):
 
 
 def claim_one(worker: str, now=None) -> Job | None:
+    """Claim the next due job, or None. Handlers must finish within the lease, or the job runs again."""
     now = now or timezone.now()
     lease = timedelta(seconds=settings.CLINICFLOW_JOB_LEASE_SECONDS)
     for job in claimable(now).order_by("due_at", "id")[:10]:
-        won = Job.objects.filter(
-            pk=job.pk, state=job.state, attempts=job.attempts, lease_expires_at=job.lease_expires_at,
-        ).update(state=Job.State.RUNNING, attempts=F("attempts") + 1, locked_by=worker,
-                 lease_expires_at=now + lease)
+        unchanged = Job.objects.filter(
+            pk=job.pk, state=job.state, attempts=job.attempts, lease_expires_at=job.lease_expires_at)
+        if job.attempts >= job.max_attempts:
+            # Its worker died on every attempt (a crash, an out-of-memory kill): stop, visibly.
+            unchanged.update(state=Job.State.FAILED, finished_at=now, lease_expires_at=None,
+                             last_error=f"the worker running it stopped {job.attempts} times (lease expired)")
+            continue
+        won = unchanged.update(state=Job.State.RUNNING, attempts=F("attempts") + 1, locked_by=worker,
+                               lease_expires_at=now + lease)
         if won:
             job.refresh_from_db()
             return job
@@ -78,10 +84,10 @@ def _after_failure(job: Job, worker: str, error: str) -> None:
                     due_at=timezone.now() + job.backoff())
 
 
-def work_once(worker: str, limit: int = 50) -> int:
+def work_once(worker: str, limit: int = 50, stopping: threading.Event | None = None) -> int:
     """Run the jobs due now, up to `limit`. Returns how many ran. Tests call this, not the loop."""
     ran = 0
-    while ran < limit:
+    while ran < limit and not (stopping and stopping.is_set()):
         job = claim_one(worker)
         if job is None:
             break
@@ -115,7 +121,7 @@ class Worker:
         while not self.stopping.is_set():
             close_old_connections()
             try:
-                ran = work_once(self.name)
+                ran = work_once(self.name, stopping=self.stopping)
                 self.beat(ran)
             except Exception:
                 # A database hiccup must not kill the worker; it tries again next round.

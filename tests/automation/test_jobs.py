@@ -152,3 +152,27 @@ def test_a_late_finish_by_the_old_worker_does_not_override_the_new_owner(setting
         run_job(slow, "w1")  # w1 wakes up and fails: it no longer holds the lease
     job.refresh_from_db()
     assert (job.state, job.locked_by) == (Job.State.RUNNING, "w2")
+
+
+def test_a_job_that_keeps_killing_its_worker_ends_failed(settings):
+    settings.CLINICFLOW_JOB_LEASE_SECONDS = 60
+    job = plan()
+    Job.objects.filter(pk=job.pk).update(max_attempts=2)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for worker in ("w1", "w2"):
+            assert claim_one(worker) is not None  # ...and the worker dies
+            clock.shift(timedelta(seconds=61))
+        assert claim_one("w3") is None
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED
+    assert "stopped 2 times (lease expired)" in job.last_error
+
+
+def test_a_stopping_worker_takes_no_further_job():
+    import threading
+
+    plan("a")
+    plan("b")
+    stopping = threading.Event()
+    stopping.set()
+    assert work_once("w1", stopping=stopping) == 0
