@@ -6,11 +6,14 @@ The 5-minute response target counts only minutes when the front desk is open: a 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,13 @@ class BranchCalendar:
     holiday_country: str = ""
 
     def __post_init__(self):
-        self._holidays = holiday_calendars.country_holidays(self.holiday_country) if self.holiday_country else {}
+        self._holidays = {}
+        if self.holiday_country:
+            try:
+                self._holidays = holiday_calendars.country_holidays(self.holiday_country.upper())
+            except NotImplementedError:
+                # A bad code saved past the validator must not stop the queue: count without holidays.
+                log.warning("no public-holiday calendar for %r; counting without holidays", self.holiday_country)
 
     def is_closed(self, day: date) -> bool:
         return day in self.closed_dates or day in self._holidays

@@ -1,11 +1,18 @@
 from datetime import date
 from zoneinfo import ZoneInfo, available_timezones
 
+import holidays as holiday_calendars
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .calendar import BranchCalendar, DayHours
+
+
+def validate_holiday_country(value: str) -> None:
+    if value and value not in holiday_calendars.list_supported_countries():
+        raise ValidationError(_("No public-holiday calendar for “%(value)s”: use an ISO code such as RU or KZ."),
+                              params={"value": value})
 
 
 def validate_time_zone(value: str) -> None:
@@ -23,7 +30,8 @@ class Branch(models.Model):
                                  validators=[validate_time_zone])
     holiday_country = models.CharField(
         _("public holidays of"), max_length=2, blank=True,
-        help_text=_("ISO country code (e.g. RU); the branch is closed on that country's public holidays."))
+        help_text=_("ISO country code (e.g. RU); the branch is closed on that country's public holidays."),
+        validators=[validate_holiday_country])
     mis_id = models.CharField(_("MIS id"), max_length=64, blank=True)
 
     class Meta:

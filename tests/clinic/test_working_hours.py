@@ -91,3 +91,16 @@ def test_working_hours_reject_a_break_outside_the_day(moscow):
     row.break_starts, row.break_ends = time(19), time(20)
     with pytest.raises(ValidationError):
         row.full_clean()
+
+
+def test_an_unknown_holiday_country_does_not_stop_the_clock():
+    assert week(holiday_country="XX").add_working_seconds(at(2026, 11, 23, 10), 300) == at(2026, 11, 23, 10, 5)
+
+
+@pytest.mark.django_db
+def test_a_branch_refuses_an_unknown_holiday_country(moscow):
+    from django.core.exceptions import ValidationError
+
+    moscow.holiday_country = "XX"
+    with pytest.raises(ValidationError, match="No public-holiday calendar"):
+        moscow.full_clean()
