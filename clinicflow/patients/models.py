@@ -1,5 +1,8 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +24,26 @@ class Channel(models.TextChoices):
     WALK_IN = "walk_in", _("Walk-in")
 
 
+class PatientQuerySet(models.QuerySet):
+    def search(self, query: str):
+        """By name (any case, any alphabet), e-mail, or phone in any spelling."""
+        from .phones import normalize_phone
+
+        query = query.strip()
+        if not query:
+            return self.order_by("-created_at")
+        match = Q(name_lower__contains=query.lower()) | Q(email__iexact=query)
+        digits = "".join(ch for ch in query if ch.isdigit())
+        if len(digits) >= 4 and not any(ch.isalpha() for ch in query):
+            # A receptionist often types only the end of a number: "4567".
+            match |= Q(identities__channel=Channel.PHONE, identities__address__contains=digits)
+        try:
+            match |= Q(identities__channel=Channel.PHONE, identities__address=normalize_phone(query))
+        except ValidationError:
+            pass  # not a whole phone number
+        return self.annotate(name_lower=Lower("full_name")).filter(match).distinct()
+
+
 class Patient(models.Model):
     """A person the clinic talks to. Contact data only: medical data lives in the MIS, never here."""
 
@@ -33,6 +56,8 @@ class Patient(models.Model):
     branch = models.ForeignKey(Branch, models.PROTECT, related_name="patients", verbose_name=_("home branch"))
     mis_id = models.CharField(_("MIS id"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = PatientQuerySet.as_manager()
 
     class Meta:
         ordering = ["full_name", "id"]

@@ -1,4 +1,3 @@
-from django.db.models import Q
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -8,20 +7,10 @@ from clinicflow.funnel.models import CaseTransition
 from clinicflow.inbox.models import Message
 
 from .access import patient_for_user, patients_visible_to
-from .phones import normalize_phone
 
 
 def search_patients(user, query: str):
-    query = query.strip()
-    patients = patients_visible_to(user).prefetch_related("identities")
-    if not query:
-        return patients.order_by("-created_at")[:30]
-    match = Q(full_name__icontains=query) | Q(email__iexact=query)
-    try:
-        match |= Q(identities__address=normalize_phone(query))
-    except Exception:
-        pass
-    return patients.filter(match).distinct()[:50]
+    return patients_visible_to(user).search(query).prefetch_related("identities")[:50]
 
 
 @staff_required
