@@ -6,8 +6,4 @@ def workspace(request):
     user = getattr(request, "user", None)
     if user is None or not is_staff_member(user):
         return {}
-    roles = user_roles(user)
-    return {
-        "is_manager": user.is_superuser or bool(roles & {Role.FRONT_OFFICE_MANAGER, Role.CLINIC_ADMIN}),
-        "role_labels": [Role(r).label for r in sorted(roles)],
-    }
+    return {"role_labels": [Role(r).label for r in sorted(user_roles(user))]}

@@ -28,7 +28,8 @@ def client_ip(request) -> str:
 
     header = settings.CLINICFLOW_CLIENT_IP_HEADER
     if header:
-        forwarded = request.META.get("HTTP_" + header.upper().replace("-", "_"), "").split(",")[0].strip()
+        # The last entry is the one our own proxy added; earlier ones are whatever the client claimed.
+        forwarded = request.META.get("HTTP_" + header.upper().replace("-", "_"), "").split(",")[-1].strip()
         # A header that is not an address ("unknown", garbage) is ignored: it would break the inet column.
         if _is_ip_address(forwarded):
             return forwarded

@@ -67,4 +67,4 @@ def move_case(request, case_id: int, payload: MoveIn):
 
 @router.put("/{case_id}/intake", response=CaseOut, summary="Store the intake script's answers")
 def put_intake(request, case_id: int, payload: dict[str, str]):
-    return case_record_intake(case=case_for_user(request.auth, case_id), answers=payload, by=request.auth)
+    return case_record_intake(case=case_for_user(request.auth, case_id), answers=payload)

@@ -84,7 +84,7 @@ def case_move(*, case: Case, to_stage: str, by=None, source: str = Source.PERSON
     return case
 
 
-def case_record_intake(*, case: Case, answers: dict, by=None) -> Case:
+def case_record_intake(*, case: Case, answers: dict) -> Case:
     """Store the qualification script's answers; unknown options and missing required answers are refused."""
     errors, clean = {}, dict(case.intake)
     for question in IntakeQuestion.objects.filter(active=True):

@@ -54,7 +54,7 @@ def intake(request, case_id):
     case = case_for_user(request.user, case_id)
     errors = {}
     try:
-        case = case_record_intake(case=case, answers=request.POST, by=request.user)
+        case = case_record_intake(case=case, answers=request.POST)
     except ValidationError as exc:
         errors = {field: " ".join(messages) for field, messages in exc.message_dict.items()}
     return render(request, "funnel/case_panel.html", _panel_context(case, intake_errors=errors,

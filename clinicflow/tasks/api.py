@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Literal
 
 from django.http import Http404
 from ninja import Router, Schema, Status
@@ -36,7 +37,7 @@ class TaskIn(Schema):
 
 
 @router.get("", response=list[TaskOut], summary="Open tasks: mine, my role's, or overdue")
-def list_tasks(request, view: str = "mine"):
+def list_tasks(request, view: Literal["mine", "role", "overdue"] = "mine"):
     return list(tasks_for(request.auth, view)[:500])
 
 

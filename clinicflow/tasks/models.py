@@ -20,6 +20,16 @@ class TaskQuerySet(models.QuerySet):
     def overdue(self, now=None):
         return self.open().filter(due_at__lt=now or timezone.now())
 
+    def listing(self, user, view: str):
+        """The tasks page's tabs: "mine", "role" (for my role, nobody's yet) or "overdue" (mine or my role's)."""
+        if view == "mine":
+            return self.open().filter(assignee=user)
+        if view == "role":
+            return self.open().for_user(user).filter(assignee__isnull=True)
+        if view == "overdue":
+            return self.overdue().for_user(user)
+        raise ValueError(f"unknown task list {view!r}")
+
 
 class Task(models.Model):
     """Something a person must do by a time: call back, follow up, handle an escalation."""

@@ -12,12 +12,8 @@ VIEWS = ("mine", "role", "overdue")
 
 
 def tasks_for(user, view: str):
-    tasks = restrict_to_branches(Task.objects.open(), user).select_related("patient", "assignee", "branch")
-    if view == "mine":
-        return tasks.filter(assignee=user)
-    if view == "role":
-        return tasks.for_user(user).filter(assignee__isnull=True)
-    return tasks.overdue().for_user(user)
+    tasks = restrict_to_branches(Task.objects.all(), user).listing(user, view)
+    return tasks.select_related("patient", "assignee", "branch")
 
 
 @staff_required

@@ -59,7 +59,13 @@ class TestClientIp:
 
     def test_it_trusts_the_configured_proxy_header(self, settings):
         settings.CLINICFLOW_CLIENT_IP_HEADER = "X-Forwarded-For"
-        request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.1, 10.0.0.1")
+        request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.1")
+        assert client_ip(request) == "198.51.100.1"
+
+    def test_it_takes_the_address_our_proxy_added_not_one_the_client_claimed(self, settings):
+        # The client sent "X-Forwarded-For: 1.2.3.4"; our proxy appended the address it really saw.
+        settings.CLINICFLOW_CLIENT_IP_HEADER = "X-Forwarded-For"
+        request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.1")
         assert client_ip(request) == "198.51.100.1"
 
     def test_it_reads_an_ipv6_address(self, settings):

@@ -87,7 +87,7 @@
   // Kanban: drag a card onto a column; the server accepts or explains why not.
   document.addEventListener("dragstart", function (e) {
     const card = e.target.closest && e.target.closest(".cf-case[draggable=true]");
-    if (card) e.dataTransfer.setData("text/plain", card.dataset.moveUrl);
+    if (card) e.dataTransfer.setData("application/x-clinicflow-case", card.dataset.moveUrl);
   });
   document.addEventListener("dragover", function (e) {
     const col = e.target.closest && e.target.closest(".cf-column");
@@ -101,7 +101,8 @@
     const col = e.target.closest && e.target.closest(".cf-column");
     if (!col) return;
     e.preventDefault(); col.classList.remove("cf-drop");
-    const url = e.dataTransfer.getData("text/plain");
-    if (url) htmx.ajax("POST", url, { target: "#board", swap: "outerHTML", values: { stage: col.dataset.stage, view: "board" } });
+    // Only a card of ours: never POST to whatever text someone dropped from another page.
+    const url = e.dataTransfer.getData("application/x-clinicflow-case");
+    if (/^\/cases\/\d+\/move\/$/.test(url)) htmx.ajax("POST", url, { target: "#board", swap: "outerHTML", values: { stage: col.dataset.stage, view: "board" } });
   });
 })();
