@@ -14,6 +14,8 @@ from django.contrib.auth.models import Group, User
 
 from clinicflow.accounts.models import ApiToken, Role, StaffMember
 from clinicflow.clinic.models import Branch, Doctor, Service, Specialty, WorkingHours
+from clinicflow.patients.models import Patient
+from clinicflow.patients.services import patient_resolve
 
 REQUIRED = {m.strip() for m in os.getenv("CLINICFLOW_REQUIRE", "").split(",") if m.strip()}
 
@@ -112,6 +114,20 @@ def doctor(moscow, cardiology) -> Doctor:
     doctor.specialties.add(cardiology)
     doctor.branches.add(moscow)
     return doctor
+
+
+@pytest.fixture
+def ivan(moscow) -> Patient:
+    """A patient of the Moscow branch."""
+    patient, _created = patient_resolve(branch=moscow, phone="+7 916 123-45-67", full_name="Ivan Petrov")
+    return patient
+
+
+@pytest.fixture
+def nina(novosibirsk) -> Patient:
+    """A patient of the Novosibirsk branch."""
+    patient, _created = patient_resolve(branch=novosibirsk, phone="+7 923 765-43-21", full_name="Nina Sokolova")
+    return patient
 
 
 def make_staff(username: str, role: str, branches=()) -> User:
