@@ -24,3 +24,22 @@ def test_a_website_inquiry_appears_in_the_open_queue_without_a_reload(rita_page,
     expect(page).to_have_title("(2) Live queue · clinicflow")
     assert page.evaluate("window.stillTheSamePage") is True
     screenshot(page, "queue-new-inquiry-arrives")
+
+
+NOTIFICATION_STUB = """
+window.__notified = [];
+window.Notification = function (title, options) { window.__notified.push([title, options && options.body]); };
+window.Notification.permission = "granted";
+window.Notification.requestPermission = function () { return Promise.resolve("granted"); };
+"""
+
+
+def test_a_new_inquiry_raises_a_browser_notification(rita_page, send_web_inquiry):
+    page = rita_page
+    page.add_init_script(NOTIFICATION_STUB)  # stands in for the desktop's notification service
+    send_web_inquiry(name="Olga Sokolova", phone="+7 916 555-01-01")
+    page.reload()
+    assert page.evaluate("window.__notified") == []  # what was there on arrival is not news
+    sent = send_web_inquiry(name="Pavel Morozov", phone="+7 925 555-02-02")
+    expect(page.locator(f'#queue tr[data-id="{sent["id"]}"]')).to_be_visible(timeout=5_000)
+    assert page.evaluate("window.__notified") == [["New inquiry in clinicflow", "2 people waiting"]]
