@@ -1,6 +1,8 @@
 from datetime import datetime
 
-from ninja import Router, Schema
+from ninja import Body, Field, Router, Schema
+
+from clinicflow.core.api_types import DbId, Limit
 
 from .access import case_for_user, cases_visible_to
 from .models import Source
@@ -41,30 +43,30 @@ class CaseOut(Schema):
 
 class MoveIn(Schema):
     stage: str
-    reason: str = ""
+    reason: str = Field("", max_length=200)
 
 
 @router.get("", response=list[CaseOut])
-def list_cases(request, stage: str = "", patient_id: int | None = None, limit: int = 100):
+def list_cases(request, stage: str = "", patient_id: DbId | None = None, limit: Limit = 100):
     cases = cases_visible_to(request.auth).prefetch_related("transitions")
     if stage:
         cases = cases.filter(stage=stage)
     if patient_id:
         cases = cases.filter(patient_id=patient_id)
-    return list(cases[: min(max(limit, 1), 1000)])
+    return list(cases[:limit])
 
 
 @router.get("/{case_id}", response=CaseOut)
-def get_case(request, case_id: int):
+def get_case(request, case_id: DbId):
     return case_for_user(request.auth, case_id)
 
 
 @router.post("/{case_id}/moves", response=CaseOut, summary="Move a case to another stage (422 says why not)")
-def move_case(request, case_id: int, payload: MoveIn):
+def move_case(request, case_id: DbId, payload: MoveIn):
     case = case_for_user(request.auth, case_id)
     return case_move(case=case, to_stage=payload.stage, by=request.auth, source=Source.API, reason=payload.reason)
 
 
 @router.put("/{case_id}/intake", response=CaseOut, summary="Store the intake script's answers")
-def put_intake(request, case_id: int, payload: dict[str, str]):
+def put_intake(request, case_id: DbId, payload: Body[dict[str, str]]):
     return case_record_intake(case=case_for_user(request.auth, case_id), answers=payload)

@@ -73,7 +73,7 @@ def case_move(*, case: Case, to_stage: str, by=None, source: str = Source.PERSON
                 raise TransitionRefused({"stage": why_not})
             from_stage, now = case.stage, timezone.now()
             case.stage, case.stage_changed_at = to_stage, now
-            case.lost_reason = reason.strip() if to_stage == Stage.LOST else ""
+            case.lost_reason = reason.strip()[:200] if to_stage == Stage.LOST else ""
             case.save(update_fields=["stage", "stage_changed_at", "lost_reason"])
             CaseTransition.objects.create(case=case, from_stage=from_stage, to_stage=to_stage, at=now,
                                           by=by if by and by.is_authenticated else None, source=source,

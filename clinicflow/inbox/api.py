@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema, Status
 
+from clinicflow.core.api_types import DbId, Limit
 from clinicflow.core.ratelimit import client_ip, rate_limit_allows
 from clinicflow.patients.models import Channel
 
@@ -26,9 +27,9 @@ class InquiryIn(Schema):
     phone: str = Field("", max_length=40, description="Any common spelling; stored as E.164")
     email: str = Field("", max_length=254)
     consent: bool = Field(False, description="Consent to the processing of personal data (required)")
-    branch_id: int | None = None
-    specialty_id: int | None = None
-    service_id: int | None = None
+    branch_id: DbId | None = None
+    specialty_id: DbId | None = None
+    service_id: DbId | None = None
     preferred_time: str = Field("", max_length=200)
     comment: str = Field("", max_length=2000)
     utm_source: str = Field("", max_length=200)
@@ -122,10 +123,10 @@ def public_inquiry(request, payload: InquiryIn):
 
 
 @router.get("", response=list[InquiryOut], summary="Inquiries, oldest first; by default the live queue")
-def list_inquiries(request, status: str = "waiting", limit: int = 100):
+def list_inquiries(request, status: str = "waiting", limit: Limit = 100):
     inquiries = inquiries_visible_to(request.auth)
     inquiries = inquiries.waiting() if status == "waiting" else inquiries.filter(status=status)
-    return list(inquiries.order_by("received_at", "id")[: min(max(limit, 1), 1000)])
+    return list(inquiries.order_by("received_at", "id")[:limit])
 
 
 @router.post("", response={201: InquiryOut, 200: InquiryOut}, summary="Record an inquiry (e.g. a phone call)")
@@ -136,17 +137,17 @@ def create_inquiry(request, payload: StaffInquiryIn):
 
 
 @router.get("/{inquiry_id}", response=InquiryOut)
-def get_inquiry(request, inquiry_id: int):
+def get_inquiry(request, inquiry_id: DbId):
     return inquiry_for_user(request.auth, inquiry_id)
 
 
 @router.post("/{inquiry_id}/take", response=InquiryOut)
-def take_inquiry(request, inquiry_id: int):
+def take_inquiry(request, inquiry_id: DbId):
     return inquiry_take(inquiry=inquiry_for_user(request.auth, inquiry_id), by=request.auth)
 
 
 @router.post("/{inquiry_id}/responses", response=InquiryOut, summary="Record the answer given to the patient")
-def respond_inquiry(request, inquiry_id: int, payload: ResponseIn):
+def respond_inquiry(request, inquiry_id: DbId, payload: ResponseIn):
     inquiry = inquiry_for_user(request.auth, inquiry_id)
     inquiry_respond(inquiry=inquiry, by=request.auth, text=payload.text)
     inquiry.refresh_from_db()

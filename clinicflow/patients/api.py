@@ -2,6 +2,8 @@ from datetime import date, datetime
 
 from ninja import Router, Schema
 
+from clinicflow.core.api_types import DbId
+
 from .access import patient_for_user
 from .views import search_patients
 
@@ -35,5 +37,5 @@ def list_patients(request, q: str = ""):
 
 
 @router.get("/{patient_id}", response=PatientOut)
-def get_patient(request, patient_id: int):
+def get_patient(request, patient_id: DbId):
     return patient_for_user(request.auth, patient_id)

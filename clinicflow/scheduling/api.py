@@ -6,6 +6,7 @@ from ninja import Field, Router, Schema, Status
 
 from clinicflow.accounts.models import restrict_to_branches
 from clinicflow.clinic.models import Branch, Doctor, Service
+from clinicflow.core.api_types import DbId, Limit, Moment
 from clinicflow.funnel.access import case_for_user
 from clinicflow.funnel.models import Source
 from clinicflow.patients.access import patient_for_user
@@ -32,12 +33,12 @@ class AppointmentOut(Schema):
 
 
 class AppointmentIn(Schema):
-    patient_id: int
-    doctor_id: int
-    starts_at: datetime
-    branch_id: int | None = Field(None, description="Default: the patient's home branch")
-    service_id: int | None = None
-    case_id: int | None = None
+    patient_id: DbId
+    doctor_id: DbId
+    starts_at: Moment
+    branch_id: DbId | None = Field(None, description="Default: the patient's home branch")
+    service_id: DbId | None = None
+    case_id: DbId | None = None
 
 
 class StatusIn(Schema):
@@ -49,13 +50,13 @@ def _appointments(user):
 
 
 @router.get("", response=list[AppointmentOut])
-def list_appointments(request, patient_id: int | None = None, since: datetime | None = None, limit: int = 100):
+def list_appointments(request, patient_id: DbId | None = None, since: Moment | None = None, limit: Limit = 100):
     appointments = _appointments(request.auth)
     if patient_id:
         appointments = appointments.filter(patient_id=patient_id)
     if since:
         appointments = appointments.filter(starts_at__gte=since)
-    return list(appointments[: min(max(limit, 1), 1000)])
+    return list(appointments[:limit])
 
 
 @router.post("", response={201: AppointmentOut}, summary="Book a slot (422 if it is taken)")
@@ -65,6 +66,8 @@ def book(request, payload: AppointmentIn):
     if doctor is None:
         raise ValidationError({"doctor_id": "No doctor with this id."})
     service = Service.objects.filter(pk=payload.service_id).first() if payload.service_id else None
+    if payload.service_id and service is None:
+        raise ValidationError({"service_id": "No service with this id."})
     case = case_for_user(request.auth, payload.case_id) if payload.case_id else None
     branch = patient.branch
     if payload.branch_id:
@@ -77,7 +80,7 @@ def book(request, payload: AppointmentIn):
 
 
 @router.post("/{appointment_id}/status", response=AppointmentOut)
-def set_status(request, appointment_id: int, payload: StatusIn):
+def set_status(request, appointment_id: DbId, payload: StatusIn):
     appointment = _appointments(request.auth).filter(pk=appointment_id).first()
     if appointment is None:
         raise Http404

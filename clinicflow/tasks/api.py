@@ -2,10 +2,11 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import Http404
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from clinicflow.accounts.models import restrict_to_branches
 from clinicflow.clinic.models import Branch
+from clinicflow.core.api_types import DbId, Moment
 
 from .models import Task
 from .services import task_complete, task_create
@@ -28,9 +29,9 @@ class TaskOut(Schema):
 
 
 class TaskIn(Schema):
-    title: str
-    branch_id: int
-    due_at: datetime
+    title: str = Field(max_length=200)
+    branch_id: DbId
+    due_at: Moment
     kind: str = Task.Kind.CALLBACK
     role: str = ""
     assign_to_me: bool = True
@@ -53,7 +54,7 @@ def create_task(request, payload: TaskIn):
 
 
 @router.post("/{task_id}/done", response=TaskOut)
-def complete_task(request, task_id: int):
+def complete_task(request, task_id: DbId):
     task = restrict_to_branches(Task.objects.all(), request.auth).filter(pk=task_id).first()
     if task is None:
         raise Http404

@@ -209,3 +209,21 @@ class TestAPatientWhoContactsAnotherBranch:
         kazan = Branch.objects.create(name="Kazan", time_zone="Europe/Moscow")
         client.force_login(make_staff("karim", "receptionist", [kazan]))
         assert client.get(f"/patients/{case.patient_id}/").status_code == 404
+
+
+def test_the_intake_api_stores_answers_from_a_json_body(case, client, auth, cardiology):
+    response = client.put(f"/api/v1/cases/{case.pk}/intake", {"specialty": str(cardiology.pk), "visit_type": "New"},
+                          content_type="application/json", **auth)
+    assert response.status_code == 200, response.content
+    assert response.json()["intake"] == {"specialty": str(cardiology.pk), "visit_type": "New"}
+    refused = client.put(f"/api/v1/cases/{case.pk}/intake", {"visit_type": "Maybe"},
+                         content_type="application/json", **auth)
+    assert refused.status_code == 422
+    assert {e["loc"][-1] for e in refused.json()["detail"]} == {"specialty", "visit_type"}
+
+
+def test_a_lost_reason_longer_than_the_column_is_refused_by_the_api(case, client, auth):
+    response = client.post(f"/api/v1/cases/{case.pk}/moves", {"stage": "lost", "reason": "x" * 5000},
+                           content_type="application/json", **auth)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "reason"]
