@@ -6,6 +6,8 @@ schema it publishes. (A longer run against a live server is described in docs/in
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -17,7 +19,19 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
 @pytest.fixture
-def admin_token(clinic_admin, ivan, moscow, doctor) -> str:
+def in_test_transaction():
+    """Requests go straight to the WSGI app, not through Django's test client, so do what it does: keep
+    the test's database connection open across requests (Django closes it after each request, which on
+    PostgreSQL would end the test's transaction)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def admin_token(clinic_admin, ivan, moscow, doctor, in_test_transaction) -> str:
     return ApiToken.issue(user=clinic_admin, name="contract")[1]
 
 
