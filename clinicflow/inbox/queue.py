@@ -44,20 +44,19 @@ def queue_for(user, now=None, limit: int = QUEUE_ROWS) -> Queue:
     inquiries = list(
         waiting.select_related("patient", "specialty", "service", "taken_by")
         .prefetch_related("patient__identities").order_by("received_at", "id")[:limit])
-    calendars = _calendars({i.branch_id for i in inquiries}, now)
-    rows = [QueueRow(i, calendars[i.branch_id].working_seconds_between(i.received_at, now),
-                     calendars[i.branch_id].is_open_at(now)) for i in inquiries]
-    for row in rows:
-        row.inquiry.branch = calendars[row.inquiry.branch_id].branch
+    branches = _branches_with_hours({i.branch_id for i in inquiries}, now)
+    calendars = {pk: branch.calendar() for pk, branch in branches.items()}
+    rows = []
+    for inquiry in inquiries:
+        inquiry.branch = branches[inquiry.branch_id]  # already loaded: no query per row
+        calendar = calendars[inquiry.branch_id]
+        rows.append(QueueRow(inquiry, calendar.working_seconds_between(inquiry.received_at, now),
+                             calendar.is_open_at(now)))
     return Queue(rows=rows, total=counts["total"], unread=counts["unread"], newest_id=counts["newest"] or 0,
                  target_seconds=settings.CLINICFLOW_RESPONSE_TARGET_MINUTES * 60)
 
 
-def _calendars(branch_ids: set[int], now) -> dict:
+def _branches_with_hours(branch_ids: set[int], now) -> dict[int, Branch]:
     recent_closures = Prefetch("closed_days", ClosedDay.objects.filter(date__gte=now.date() - timedelta(days=400)))
-    calendars = {}
-    for branch in Branch.objects.filter(pk__in=branch_ids).prefetch_related("working_hours", recent_closures):
-        calendar = branch.calendar()
-        calendar.branch = branch
-        calendars[branch.pk] = calendar
-    return calendars
+    branches = Branch.objects.filter(pk__in=branch_ids).prefetch_related("working_hours", recent_closures)
+    return {branch.pk: branch for branch in branches}

@@ -70,7 +70,3 @@ class Task(models.Model):
 
     def __str__(self):
         return self.title
-
-    @property
-    def is_overdue(self) -> bool:
-        return self.done_at is None and self.due_at < timezone.now()
