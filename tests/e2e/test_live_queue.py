@@ -42,4 +42,6 @@ def test_a_new_inquiry_raises_a_browser_notification(rita_page, send_web_inquiry
     assert page.evaluate("window.__notified") == []  # what was there on arrival is not news
     sent = send_web_inquiry(name="Pavel Morozov", phone="+7 925 555-02-02")
     expect(page.locator(f'#queue tr[data-id="{sent["id"]}"]')).to_be_visible(timeout=5_000)
+    # The notification follows htmx's settle step, a moment after the row is swapped in.
+    page.wait_for_function("window.__notified.length > 0", timeout=2_000)
     assert page.evaluate("window.__notified") == [["New inquiry in clinicflow", "2 people waiting"]]
