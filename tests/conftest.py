@@ -49,6 +49,7 @@ def pytest_runtest_makereport(item, call):
 # The data migrations' own functions (all get_or_create). Add each new data migration here.
 DATA_MIGRATIONS = [
     ("clinicflow.accounts.migrations.0002_roles", "create_role_groups"),
+    ("clinicflow.accounts.migrations.0003_marketer_and_compliance_roles", "create_role_groups"),
     ("clinicflow.funnel.migrations.0002_intake_questions", "create_default_script"),
 ]
 

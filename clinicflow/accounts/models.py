@@ -15,6 +15,8 @@ class Role(models.TextChoices):
     RECEPTIONIST = "receptionist", _("Receptionist")
     FRONT_OFFICE_MANAGER = "front_office_manager", _("Front-office manager")
     CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
+    MARKETER = "marketer", _("Marketer")
+    COMPLIANCE_OFFICER = "compliance_officer", _("Compliance officer")
 
 
 class StaffMember(models.Model):
