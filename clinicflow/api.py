@@ -71,7 +71,7 @@ def _add_routers():
     from clinicflow.funnel.api import router as cases
     from clinicflow.inbox.api import public_router
     from clinicflow.inbox.api import router as inquiries
-    from clinicflow.patients.api import router as patients
+    from clinicflow.pages.api import router as patients
     from clinicflow.scheduling.api import router as appointments
     from clinicflow.tasks.api import router as tasks
 

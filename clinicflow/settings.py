@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "clinicflow.inbox",
     "clinicflow.scheduling",
     "clinicflow.funnel",
+    "clinicflow.pages",
+    "clinicflow.reports",
     "clinicflow.demo",
 ]
 
@@ -113,6 +115,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "clinicflow.compliance.middleware.AccessLogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -130,7 +133,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "clinicflow.core.context_processors.workspace",
+                "clinicflow.pages.context_processors.workspace",
                 "clinicflow.inbox.context_processors.unread_inquiries",
             ],
         },
@@ -145,7 +148,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "inbox:queue"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 12 * 3600

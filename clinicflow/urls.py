@@ -5,9 +5,10 @@ from django.views.generic import RedirectView
 
 from clinicflow.api import api
 from clinicflow.core.views import healthz
+from clinicflow.pages.views import home
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="inbox:queue", permanent=False)),
+    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url="/static/clinicflow/favicon.svg", permanent=True)),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -16,7 +17,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("clinicflow.inbox.urls")),
     path("", include("clinicflow.funnel.urls")),
-    path("", include("clinicflow.patients.urls")),
+    path("", include("clinicflow.pages.urls")),
+    path("", include("clinicflow.compliance.urls")),
+    path("", include("clinicflow.reports.urls")),
     path("", include("clinicflow.tasks.urls")),
 ]
 

@@ -160,6 +160,12 @@ def clinic_admin(db) -> User:
 
 
 @pytest.fixture
+def plain_user(django_user_model):
+    """Someone with a login who is not clinic staff (no role)."""
+    return django_user_model.objects.create_user("visitor", password="pass-visitor")
+
+
+@pytest.fixture
 def rita_client(client, receptionist):
     client.force_login(receptionist)
     return client

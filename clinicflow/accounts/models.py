@@ -84,13 +84,3 @@ class ApiToken(models.Model):
             return None
         cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token.user
-
-
-def restrict_to_branches(queryset, user, branch_field: str = "branch"):
-    """Rows of the branches `user` works for; nothing at all for non-staff."""
-    if not is_staff_member(user):
-        return queryset.none()
-    branch_ids = user_branch_ids(user)
-    if branch_ids is None:
-        return queryset
-    return queryset.filter(**{f"{branch_field}__in": branch_ids})

@@ -10,15 +10,34 @@ class JobAttemptInline(admin.TabularInline):
     can_delete = False
 
 
+class SuperuserReadOnly(admin.ModelAdmin):
+    """Operators' view of the machinery: superusers only, and nothing to change by hand."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
-    list_display = ["kind", "due_at", "state", "attempts", "last_error", "patient"]
+class JobAdmin(SuperuserReadOnly):
+    list_display = ["kind", "due_at", "state", "attempts", "last_error"]
     list_filter = ["state", "kind"]
     search_fields = ["idempotency_key"]
-    raw_id_fields = ["patient"]
+    exclude = ["payload", "patient_id", "branch_id"]
     inlines = [JobAttemptInline]
 
 
 @admin.register(WorkerHeartbeat)
-class WorkerHeartbeatAdmin(admin.ModelAdmin):
+class WorkerHeartbeatAdmin(SuperuserReadOnly):
     list_display = ["name", "last_seen_at", "jobs_done"]

@@ -4,8 +4,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clinicflow.patients.models import Patient
-
 
 class Job(models.Model):
     """A durable piece of work due at a time: a reminder, an escalation, a sync.
@@ -27,7 +25,10 @@ class Job(models.Model):
     # The same reason planned twice (a re-delivered webhook, a retried request) is one job.
     idempotency_key = models.CharField(max_length=200, unique=True)
     payload = models.JSONField(default=dict, blank=True)
-    patient = models.ForeignKey(Patient, models.CASCADE, related_name="jobs", null=True, blank=True)
+    # Whom and which branch the job is about, as plain ids: the engine never reads them (it knows job kinds
+    # and payloads, not patients); screens show a patient's planned jobs and retention purges them.
+    patient_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    branch_id = models.BigIntegerField(null=True, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     max_attempts = models.PositiveSmallIntegerField(default=5)

@@ -6,14 +6,19 @@ from django.utils import timezone
 from .models import Job
 
 
-def job_plan(*, kind: str, due_at: datetime, key: str, payload: dict | None = None, patient=None) -> Job:
-    """Plan a job once per idempotency key. Planning the same key again moves a pending job's due time."""
+def job_plan(*, kind: str, due_at: datetime, key: str, payload: dict | None = None, patient_id: int | None = None,
+             branch_id: int | None = None) -> Job:
+    """Plan a job once per idempotency key. Planning the same key again moves a pending job's due time.
+
+    `patient_id` and `branch_id` say whom the job is about, for the patient card and for retention.
+    """
     job = Job.objects.filter(idempotency_key=key).first()
     if job is None:
         try:
             with transaction.atomic():
                 return Job.objects.create(kind=kind, due_at=due_at, idempotency_key=key,
-                                          payload=payload or {}, patient=patient)
+                                          payload=payload or {}, patient_id=patient_id,
+                                          branch_id=branch_id)
         except IntegrityError:
             job = Job.objects.get(idempotency_key=key)
     if job.state == Job.State.PENDING and job.due_at != due_at:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Branch, ClosedDay, Doctor, Service, Specialty, WorkingHours
+from .models import Branch, ClinicSettings, ClosedDay, Doctor, Service, Specialty, WorkingHours
 
 
 class WorkingHoursInline(admin.TabularInline):
@@ -37,3 +37,14 @@ class DoctorAdmin(admin.ModelAdmin):
     list_filter = ["active", "branches", "specialties"]
     filter_horizontal = ["specialties", "branches"]
     search_fields = ["full_name"]
+
+
+@admin.register(ClinicSettings)
+class ClinicSettingsAdmin(admin.ModelAdmin):
+    """A single row: it can be changed, never added twice or deleted."""
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not ClinicSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

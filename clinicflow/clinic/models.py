@@ -149,3 +149,33 @@ class Doctor(models.Model):
 
     def __str__(self):
         return self.full_name
+
+
+class ClinicSettings(models.Model):
+    """The clinic's own choices, edited in Settings. One row (pk 1), created on first use."""
+
+    class Sharing(models.TextChoices):
+        # Branches that are separate legal operators of personal data must not see each other's patients.
+        BRANCH = "branch", _("Each branch sees its own patients")
+        SHARED = "shared", _("Patients are shared by all branches")
+
+    patient_sharing = models.CharField(
+        _("patient data"), max_length=16, choices=Sharing.choices, default=Sharing.BRANCH,
+        help_text=_("Shared: staff of any branch read every patient's card, cases, visits and messages, and "
+                    "act on their own branches' ones. Each branch: a contact at your branch shows you the "
+                    "inquiry and that the patient exists, never another branch's visits, messages or notes."))
+
+    class Meta:
+        verbose_name = verbose_name_plural = _("clinic settings")
+
+    def __str__(self):
+        return str(_("Clinic settings"))
+
+    @classmethod
+    def load(cls) -> "ClinicSettings":
+        settings, _created = cls.objects.get_or_create(pk=1)
+        return settings
+
+    @property
+    def patients_shared(self) -> bool:
+        return self.patient_sharing == self.Sharing.SHARED

@@ -51,6 +51,8 @@ STAFF = [
     ("reception-nsk", "Ksenia", "Belova", Role.RECEPTIONIST, [NOVOSIBIRSK]),
     ("manager", "Marina", "Kovaleva", Role.FRONT_OFFICE_MANAGER, [MOSCOW, NOVOSIBIRSK]),
     ("admin", "Alexey", "Zaitsev", Role.CLINIC_ADMIN, []),
+    ("marketing", "Daria", "Sokolova", Role.MARKETER, []),
+    ("compliance", "Igor", "Vasiliev", Role.COMPLIANCE_OFFICER, []),
 ]
 USERNAMES = [row[0] for row in STAFF]
 

@@ -118,7 +118,8 @@ class History:
         # The same escalation job inquiry_receive plans; answered inquiries have none left pending.
         Job.objects.bulk_create([
             Job(kind=ESCALATE_JOB, due_at=inquiry.response_due_at, idempotency_key=inquiry.escalation_key,
-                payload={"inquiry_id": inquiry.pk}, patient=inquiry.patient, created_at=inquiry.received_at)
+                payload={"inquiry_id": inquiry.pk}, patient_id=inquiry.patient_id, branch_id=inquiry.branch_id,
+                created_at=inquiry.received_at)
             for inquiry in self.waiting if inquiry.response_due_at])
 
     # --- one patient ------------------------------------------------------------------------------

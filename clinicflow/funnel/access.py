@@ -1,16 +1,18 @@
-from django.http import Http404
+"""The read gate applied to cases."""
 
-from clinicflow.accounts.models import restrict_to_branches
+from clinicflow import gates
 
 from .models import Case
 
 
 def cases_visible_to(user):
-    return restrict_to_branches(Case.objects.all(), user)
+    return gates.visible(Case.objects.all(), user)
 
 
-def case_for_user(user, case_id) -> Case:
-    try:
-        return cases_visible_to(user).select_related("patient", "branch").get(pk=case_id)
-    except (Case.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+def cases_at_work(user):
+    """The user's own branches' cases: what the kanban shows."""
+    return gates.at_work(Case.objects.all(), user)
+
+
+def case_for_user(user, case_id, *, write: bool = False) -> Case:
+    return gates.one_for_user(Case.objects.select_related("patient", "branch"), user, case_id, write=write)

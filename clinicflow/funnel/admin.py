@@ -1,22 +1,9 @@
 from django.contrib import admin
 
-from .models import Case, CaseTransition, IntakeQuestion
+from .models import IntakeQuestion
 
-
-class CaseTransitionInline(admin.TabularInline):
-    model = CaseTransition
-    extra = 0
-    readonly_fields = ["from_stage", "to_stage", "at", "by", "source", "reason"]
-    can_delete = False
-
-
-@admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
-    list_display = ["patient", "branch", "stage", "stage_changed_at"]
-    list_filter = ["stage", "branch"]
-    raw_id_fields = ["patient"]
-    readonly_fields = ["stage"]  # stages change only through the funnel's rules
-    inlines = [CaseTransitionInline]
+# Patient data (patients, inquiries, cases, visits, tasks, consents) has no admin pages: it is read and
+# changed only on clinicflow's own screens, through the read gate and the access log (decision 0002).
 
 
 @admin.register(IntakeQuestion)

@@ -1,12 +1,14 @@
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from ninja import Body, Field, Router, Schema
 
+from clinicflow.clinic.models import Branch
 from clinicflow.core.api_types import DbId, Limit
 
 from .access import case_for_user, cases_visible_to
 from .models import Source
-from .services import case_move, case_record_intake
+from .services import case_move, case_record_intake, case_transfer
 
 router = Router(tags=["cases"])
 
@@ -18,6 +20,8 @@ class TransitionOut(Schema):
     by_id: int | None
     source: str
     reason: str
+    from_branch_id: int | None
+    to_branch_id: int | None
 
 
 class CaseOut(Schema):
@@ -39,6 +43,11 @@ class CaseOut(Schema):
     @staticmethod
     def resolve_transitions(obj):
         return list(obj.transitions.all())
+
+
+class TransferIn(Schema):
+    branch_id: DbId
+    reason: str = Field(max_length=200)
 
 
 class MoveIn(Schema):
@@ -63,10 +72,20 @@ def get_case(request, case_id: DbId):
 
 @router.post("/{case_id}/moves", response=CaseOut, summary="Move a case to another stage (422 says why not)")
 def move_case(request, case_id: DbId, payload: MoveIn):
-    case = case_for_user(request.auth, case_id)
+    case = case_for_user(request.auth, case_id, write=True)
     return case_move(case=case, to_stage=payload.stage, by=request.auth, source=Source.API, reason=payload.reason)
 
 
 @router.put("/{case_id}/intake", response=CaseOut, summary="Store the intake script's answers")
 def put_intake(request, case_id: DbId, payload: Body[dict[str, str]]):
-    return case_record_intake(case=case_for_user(request.auth, case_id), answers=payload)
+    return case_record_intake(case=case_for_user(request.auth, case_id, write=True), answers=payload)
+
+
+@router.post("/{case_id}/transfer", response=CaseOut, summary="Hand the case over to another branch (recorded)")
+def transfer_case(request, case_id: DbId, payload: TransferIn):
+    case = case_for_user(request.auth, case_id, write=True)
+    # Handing over needs the right to change the case; the receiving branch may be any of the clinic's.
+    branch = Branch.objects.filter(pk=payload.branch_id).first()
+    if branch is None:
+        raise ValidationError({"branch_id": "No such branch."})
+    return case_transfer(case=case, to_branch=branch, by=request.auth, reason=payload.reason)

@@ -45,7 +45,7 @@ class Source(models.TextChoices):
 
 
 class Case(models.Model):
-    """One patient journey, from the first inquiry to the review. A patient has at most one open case."""
+    """One patient journey at one branch, from the first inquiry to the review. At most one open per branch."""
 
     patient = models.ForeignKey(Patient, models.CASCADE, related_name="cases")
     branch = models.ForeignKey(Branch, models.PROTECT, related_name="cases")
@@ -61,9 +61,10 @@ class Case(models.Model):
         ordering = ["-stage_changed_at", "-id"]
         indexes = [models.Index(fields=["stage", "stage_changed_at"])]
         constraints = [
-            # One journey at a time: a new inquiry joins the open case instead of starting a second one.
-            models.UniqueConstraint(fields=["patient"], condition=~models.Q(stage__in=["lost", "closed"]),
-                                    name="one_open_case_per_patient"),
+            # One journey at a time per branch: a new inquiry joins the open case instead of starting a second
+            # one. Per branch, because an inquiry never moves a case between branches (that is a transfer).
+            models.UniqueConstraint(fields=["patient", "branch"], condition=~models.Q(stage__in=["lost", "closed"]),
+                                    name="one_open_case_per_patient_and_branch"),
         ]
 
     def __str__(self):
@@ -87,6 +88,9 @@ class CaseTransition(models.Model):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     source = models.CharField(max_length=16, choices=Source.choices)
     reason = models.CharField(max_length=200, blank=True)
+    # Set on a transfer to another branch (the stage stays the same).
+    from_branch = models.ForeignKey(Branch, models.PROTECT, null=True, blank=True, related_name="+")
+    to_branch = models.ForeignKey(Branch, models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["at", "id"]

@@ -18,15 +18,13 @@ def mis_is_connected() -> bool:
 
 
 def case_open_for(*, patient: Patient, branch, by=None, source: str = Source.SYSTEM) -> tuple[Case, bool]:
-    """The patient's open case, or a new one at New inquiry. Returns (case, created).
+    """The patient's open case at this branch, or a new one at New inquiry. Returns (case, created).
 
-    An open case moves to the branch the patient now contacts: that desk works the case from here on.
+    A contact never moves a case from another branch: anyone can type a known patient's phone into a form,
+    and the case (with its visits and notes) would follow them. Moving a case is `case_transfer`.
     """
-    case = patient.cases.filter(stage__in=ACTIVE_STAGES).first()
+    case = patient.cases.filter(stage__in=ACTIVE_STAGES, branch=branch).first()
     if case:
-        if case.branch_id != branch.pk:
-            Case.objects.filter(pk=case.pk).update(branch=branch)
-            case.branch = branch
         return case, False
     owner = by if by and by.is_authenticated else None
     try:
@@ -35,8 +33,27 @@ def case_open_for(*, patient: Patient, branch, by=None, source: str = Source.SYS
             CaseTransition.objects.create(case=case, to_stage=Stage.NEW, by=owner, source=source)
     except IntegrityError:
         # Two inquiries of one patient at the same moment: the other one opened the case.
-        return patient.cases.get(stage__in=ACTIVE_STAGES), False
+        return patient.cases.get(stage__in=ACTIVE_STAGES, branch=branch), False
     return case, True
+
+
+def case_transfer(*, case: Case, to_branch, by, reason: str) -> Case:
+    """Hand a case over to another branch: an explicit act, recorded in the case's history."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the case moves to another branch.")})
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.branch_id == to_branch.pk:
+            raise ValidationError({"branch": _("The case is already at %(branch)s.") % {"branch": to_branch}})
+        if case.is_open and case.patient.cases.filter(stage__in=ACTIVE_STAGES, branch=to_branch).exists():
+            raise ValidationError({"branch": _("The patient already has an open case at %(branch)s: continue "
+                                               "that one.") % {"branch": to_branch}})
+        from_branch, case.branch = case.branch, to_branch
+        case.save(update_fields=["branch"])
+        CaseTransition.objects.create(case=case, from_stage=case.stage, to_stage=case.stage, by=by,
+                                      source=Source.PERSON, reason=reason.strip()[:200],
+                                      from_branch=from_branch, to_branch=to_branch)
+    return case
 
 
 def refusal_reason(case: Case, to_stage: str, source: str, reason: str) -> str | None:
@@ -56,9 +73,10 @@ def refusal_reason(case: Case, to_stage: str, source: str, reason: str) -> str |
     if to_stage == Stage.LOST and not reason.strip():
         return _("Say why the case is lost.")
     if case.stage in (Stage.LOST, Stage.CLOSED) and to_stage in ACTIVE_STAGES:
-        other = case.patient.cases.filter(stage__in=ACTIVE_STAGES).exclude(pk=case.pk).first()
+        other = case.patient.cases.filter(stage__in=ACTIVE_STAGES, branch=case.branch_id)
+        other = other.exclude(pk=case.pk).first()
         if other:
-            return _("The patient already has an open case (#%(case)s): continue that one.") % {"case": other.pk}
+            return _("The patient already has an open case here (#%(case)s): continue that one.") % {"case": other.pk}
     return None
 
 

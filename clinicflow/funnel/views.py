@@ -3,9 +3,9 @@ from django.db.models import Count
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from clinicflow.accounts.decorators import staff_required
+from clinicflow import gates
 
-from .access import case_for_user, cases_visible_to
+from .access import case_for_user, cases_at_work
 from .models import Case, IntakeQuestion, Source, Stage
 from .services import case_move, case_record_intake
 
@@ -15,7 +15,7 @@ CARDS_PER_COLUMN = 25
 
 def board_columns(user):
     """The kanban: per stage its newest cards and how many there are. Two queries per stage at most."""
-    cases = cases_visible_to(user)
+    cases = cases_at_work(user)
     counts = dict(cases.values_list("stage").annotate(n=Count("id")).order_by())
     columns = []
     for stage in BOARD_STAGES:
@@ -26,16 +26,17 @@ def board_columns(user):
     return columns
 
 
-@staff_required
+@gates.patient_reader_required
 def board(request):
+    gates.list_opened(request.user, "cases")
     context = {"columns": board_columns(request.user), "section": "cases"}
     return render(request, "funnel/board.html", context)
 
 
 @require_POST
-@staff_required
+@gates.patient_reader_required
 def move(request, case_id):
-    case = case_for_user(request.user, case_id)
+    case = case_for_user(request.user, case_id, write=True)
     error = None
     try:
         case = case_move(case=case, to_stage=request.POST.get("stage", ""), by=request.user, source=Source.PERSON,
@@ -49,9 +50,9 @@ def move(request, case_id):
 
 
 @require_POST
-@staff_required
+@gates.patient_reader_required
 def intake(request, case_id):
-    case = case_for_user(request.user, case_id)
+    case = case_for_user(request.user, case_id, write=True)
     errors = {}
     try:
         case = case_record_intake(case=case, answers=request.POST)

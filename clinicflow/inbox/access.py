@@ -1,16 +1,20 @@
-from django.http import Http404
+"""The read gate applied to inquiries: lists through `inquiries_visible_to`/`inquiries_at_work`, one through
+`inquiry_for_user`."""
 
-from clinicflow.accounts.models import restrict_to_branches
+from clinicflow import gates
 
 from .models import Inquiry
 
 
 def inquiries_visible_to(user):
-    return restrict_to_branches(Inquiry.objects.all(), user)
+    return gates.visible(Inquiry.objects.all(), user)
 
 
-def inquiry_for_user(user, inquiry_id) -> Inquiry:
-    try:
-        return inquiries_visible_to(user).select_related("branch", "case", "specialty", "service").get(pk=inquiry_id)
-    except (Inquiry.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+def inquiries_at_work(user):
+    """The user's own branches' inquiries: the live queue and its badge."""
+    return gates.at_work(Inquiry.objects.all(), user)
+
+
+def inquiry_for_user(user, inquiry_id, *, write: bool = False) -> Inquiry:
+    queryset = Inquiry.objects.select_related("branch", "case", "specialty", "service", "patient")
+    return gates.one_for_user(queryset, user, inquiry_id, write=write)

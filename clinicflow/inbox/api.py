@@ -27,6 +27,9 @@ class InquiryIn(Schema):
     phone: str = Field("", max_length=40, description="Any common spelling; stored as E.164")
     email: str = Field("", max_length=254)
     consent: bool = Field(False, description="Consent to the processing of personal data (required)")
+    marketing_consent: bool = Field(False, description="Consent to marketing messages; for a number not yet "
+                                    "confirmed it waits until the number confirms it (double opt-in)")
+    consent_text_version: str = Field("", max_length=32, description="The version of the consent text shown")
     branch_id: DbId | None = None
     specialty_id: DbId | None = None
     service_id: DbId | None = None
@@ -45,7 +48,8 @@ class InquiryIn(Schema):
     def draft(self, channel: str, ip: str | None = None) -> InquiryDraft:
         return InquiryDraft(
             channel=channel, phone=self.phone, full_name=self.name, email=self.email, text=self.comment,
-            consent=self.consent, branch_id=self.branch_id, specialty_id=self.specialty_id,
+            consent=self.consent, marketing_consent=self.marketing_consent,
+            consent_text_version=self.consent_text_version, branch_id=self.branch_id, specialty_id=self.specialty_id,
             service_id=self.service_id, preferred_time=self.preferred_time, page_url=self.page_url,
             referrer=self.referrer, external_id=self.delivery_key(), ip_address=ip or None,
             utm={name: getattr(self, name) for name in Inquiry.UTM_FIELDS if getattr(self, name)})
@@ -143,12 +147,12 @@ def get_inquiry(request, inquiry_id: DbId):
 
 @router.post("/{inquiry_id}/take", response=InquiryOut)
 def take_inquiry(request, inquiry_id: DbId):
-    return inquiry_take(inquiry=inquiry_for_user(request.auth, inquiry_id), by=request.auth)
+    return inquiry_take(inquiry=inquiry_for_user(request.auth, inquiry_id, write=True), by=request.auth)
 
 
 @router.post("/{inquiry_id}/responses", response=InquiryOut, summary="Record the answer given to the patient")
 def respond_inquiry(request, inquiry_id: DbId, payload: ResponseIn):
-    inquiry = inquiry_for_user(request.auth, inquiry_id)
+    inquiry = inquiry_for_user(request.auth, inquiry_id, write=True)
     inquiry_respond(inquiry=inquiry, by=request.auth, text=payload.text)
     inquiry.refresh_from_db()
     return inquiry

@@ -20,8 +20,9 @@ def escalate_unanswered_inquiry(job) -> str:
     _task, created = Task.objects.get_or_create(
         inquiry=inquiry, kind=Task.Kind.ESCALATION,
         defaults={
-            "title": _("Unanswered for over %(minutes)s working minutes: %(patient)s") % {
-                "minutes": settings.CLINICFLOW_RESPONSE_TARGET_MINUTES, "patient": inquiry.patient},
+            # No name in the title: titles travel to lists and notifications; the task links the patient.
+            "title": _("Inquiry unanswered for over %(minutes)s working minutes") % {
+                "minutes": settings.CLINICFLOW_RESPONSE_TARGET_MINUTES},
             "branch": inquiry.branch, "role": Role.FRONT_OFFICE_MANAGER, "patient": inquiry.patient,
             "due_at": timezone.now(),
         },

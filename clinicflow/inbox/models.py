@@ -46,6 +46,10 @@ class Inquiry(models.Model):
     specialty = models.ForeignKey(Specialty, models.SET_NULL, null=True, blank=True)
     service = models.ForeignKey(Service, models.SET_NULL, null=True, blank=True)
     preferred_time = models.CharField(_("preferred time"), max_length=200, blank=True)
+    # What the sender typed. Anonymous input never changes a stored patient: the front desk compares these
+    # with the card and applies them when the person on the phone confirms.
+    given_name = models.CharField(_("name given"), max_length=160, blank=True)
+    given_email = models.EmailField(_("e-mail given"), blank=True)
     utm_source = models.CharField(max_length=200, blank=True)
     utm_medium = models.CharField(max_length=200, blank=True)
     utm_campaign = models.CharField(max_length=200, blank=True)

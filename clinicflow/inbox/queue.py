@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from clinicflow.clinic.models import Branch, ClosedDay
 
-from .access import inquiries_visible_to
+from .access import inquiries_at_work
 from .models import Inquiry
 
 QUEUE_ROWS = 50
@@ -38,7 +38,7 @@ class Queue:
 def queue_for(user, now=None, limit: int = QUEUE_ROWS) -> Queue:
     """Oldest-waiting first. A fixed number of queries however long the queue is."""
     now = now or timezone.now()
-    waiting = inquiries_visible_to(user).waiting()
+    waiting = inquiries_at_work(user).waiting()
     counts = waiting.aggregate(total=Count("id"), unread=Count("id", filter=Q(status=Inquiry.Status.NEW)),
                                newest=Max("id"))
     inquiries = list(

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from clinicflow.accounts.models import restrict_to_branches
+from clinicflow import gates
 from clinicflow.automation.services import job_cancel, job_plan
 from clinicflow.clinic.models import Branch, Service, Specialty
 from clinicflow.compliance.models import Consent
@@ -34,7 +34,12 @@ class InquiryDraft:
     full_name: str = ""
     email: str = ""
     text: str = ""
-    consent: bool = False
+    consent: bool = False  # to the processing of personal data, and to being contacted about this inquiry
+    marketing_consent: bool = False
+    consent_text_version: str = ""
+    # The contact came from the number itself (a call taken by staff, an SMS, a messenger message), so it
+    # confirms consents given for that number; a web form only claims a number.
+    number_verified: bool = False
     branch_id: int | None = None
     specialty_id: int | None = None
     service_id: int | None = None
@@ -65,7 +70,7 @@ def _validated(draft: InquiryDraft, created_by=None) -> tuple[dict, dict]:
         errors["channel"] = _("Unknown channel “%(channel)s”.") % {"channel": draft.channel}
     # Staff file inquiries for their own branches only (their first by default): one filed elsewhere would
     # vanish from their sight. The public form may name any branch; without one it goes to the first.
-    branches = restrict_to_branches(Branch.objects.all(), created_by, "pk") if created_by else Branch.objects.all()
+    branches = gates.branches_at_work(created_by) if created_by else Branch.objects.all()
     found["branch"] = branches.filter(pk=draft.branch_id).first() if draft.branch_id else branches.first()
     if found["branch"] is None:
         errors["branch"] = (_("No such branch.") if draft.branch_id else
@@ -112,14 +117,15 @@ def inquiry_receive(*, draft: InquiryDraft, created_by=None) -> tuple[Inquiry, b
 
 
 def _create(draft: InquiryDraft, found: dict, branch: Branch, received_at: datetime, created_by) -> Inquiry:
-    patient, _created = patient_resolve(branch=branch, phone=found["phone"], full_name=draft.full_name,
-                                        email=draft.email)
-    consent_record(patient=patient, purpose=Consent.Purpose.SERVICE, source=draft.channel,
-                   ip_address=draft.ip_address, page_url=draft.page_url)
+    # Staff on the phone with the person may fill a card's blanks; an anonymous sender changes no stored patient.
+    patient, created = patient_resolve(branch=branch, phone=found["phone"], full_name=draft.full_name,
+                                       email=draft.email, fill_blanks=created_by is not None)
+    _record_consents(draft, patient, new_patient=created, number_verified=draft.number_verified or bool(created_by))
     case, _created = case_open_for(patient=patient, branch=branch, by=created_by)
     inquiry = Inquiry.objects.create(
         patient=patient, branch=branch, case=case, channel=draft.channel, external_id=draft.external_id,
         received_at=received_at, response_due_at=response_due(branch, received_at),
+        given_name=draft.full_name.strip()[:160], given_email=draft.email.strip(),
         specialty=found["specialty"], service=found["service"], preferred_time=draft.preferred_time[:200],
         page_url=draft.page_url[:1000], referrer=draft.referrer[:1000], created_by=created_by,
         **{name: str(draft.utm.get(name, ""))[:200] for name in Inquiry.UTM_FIELDS},
@@ -129,8 +135,20 @@ def _create(draft: InquiryDraft, found: dict, branch: Branch, received_at: datet
                                created_at=received_at)
     if inquiry.response_due_at:
         job_plan(kind=ESCALATE_JOB, due_at=inquiry.response_due_at, key=inquiry.escalation_key,
-                 payload={"inquiry_id": inquiry.pk}, patient=patient)
+                 payload={"inquiry_id": inquiry.pk}, patient_id=patient.pk, branch_id=branch.pk)
     return inquiry
+
+
+def _record_consents(draft: InquiryDraft, patient, *, new_patient: bool, number_verified: bool) -> None:
+    """The consents the inquiry carries. Claimed for a number that already belongs to a patient, they wait for
+    the number to confirm them: anyone can type anyone's phone into a form. Marketing from an unverified
+    number always waits (double opt-in)."""
+    evidence = {"source": draft.channel, "text_version": draft.consent_text_version, "ip_address": draft.ip_address,
+                "page_url": draft.page_url}
+    for purpose in (Consent.Purpose.PROCESSING, Consent.Purpose.SERVICE):
+        consent_record(patient=patient, purpose=purpose, confirmed=new_patient or number_verified, **evidence)
+    if draft.marketing_consent:
+        consent_record(patient=patient, purpose=Consent.Purpose.MARKETING, confirmed=number_verified, **evidence)
 
 
 def response_due(branch: Branch, received_at: datetime) -> datetime | None:
@@ -184,4 +202,29 @@ def inquiry_close(*, inquiry: Inquiry, by, reason: str) -> Inquiry:
                                body=_("Closed: %(reason)s") % {"reason": reason.strip()})
         job_cancel(key=inquiry.escalation_key)
     inquiry.refresh_from_db()
+    return inquiry
+
+
+GIVEN_FIELDS = {"name": ("given_name", "full_name"), "email": ("given_email", "email")}
+
+
+def inquiry_apply_given(*, inquiry: Inquiry, by, fields: list[str]) -> Inquiry:
+    """The person confirmed what they typed (name, e-mail): put it on the patient's card, with a note."""
+    unknown = set(fields) - set(GIVEN_FIELDS)
+    if unknown or not fields:
+        raise ValidationError({"fields": _("Choose what to apply: name, email.")})
+    patient, changed = inquiry.patient, []
+    for name in fields:
+        given, stored = GIVEN_FIELDS[name]
+        value = getattr(inquiry, given)
+        if value and value != getattr(patient, stored):
+            setattr(patient, stored, value)
+            changed.append(stored)
+    if changed:
+        with transaction.atomic():
+            patient.save(update_fields=changed)
+            Message.objects.create(inquiry=inquiry, direction=Message.Direction.NOTE, author=by,
+                                   body=_("Card updated with what the patient gave: %(fields)s") % {
+                                       "fields": ", ".join(str(patient._meta.get_field(f).verbose_name)
+                                                           for f in changed)})
     return inquiry

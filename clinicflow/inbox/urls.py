@@ -10,4 +10,5 @@ urlpatterns = [
     path("inquiries/<int:inquiry_id>/take/", views.inquiry_take_view, name="take"),
     path("inquiries/<int:inquiry_id>/respond/", views.inquiry_respond_view, name="respond"),
     path("inquiries/<int:inquiry_id>/close/", views.inquiry_close_view, name="close"),
+    path("inquiries/<int:inquiry_id>/apply-given/", views.inquiry_apply_given_view, name="apply_given"),
 ]

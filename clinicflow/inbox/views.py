@@ -4,32 +4,37 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinicflow.accounts.decorators import staff_required
-from clinicflow.accounts.models import restrict_to_branches
-from clinicflow.clinic.models import Branch
+from clinicflow import gates
 from clinicflow.funnel.models import IntakeQuestion
-from clinicflow.patients.access import patient_for_user
 from clinicflow.patients.models import Channel
 
 from .access import inquiry_for_user
 from .forms import PhoneInquiryForm
 from .queue import queue_for
-from .services import InquiryDraft, inquiry_close, inquiry_receive, inquiry_respond, inquiry_take
+from .services import (
+    InquiryDraft,
+    inquiry_apply_given,
+    inquiry_close,
+    inquiry_receive,
+    inquiry_respond,
+    inquiry_take,
+)
 
 
-@staff_required
+@gates.patient_reader_required
 def queue(request):
     queue = queue_for(request.user)
     context = {"queue": queue, "nav_unread": queue.unread, "section": "queue"}
     if request.htmx:
         return render(request, "inbox/queue.html#queue", context)
+    gates.list_opened(request.user, "queue")
     return render(request, "inbox/queue.html", context)
 
 
-@staff_required
+@gates.patient_reader_required
 def inquiry_new(request):
     # Only the caller's own branches: an inquiry filed elsewhere would vanish from the receptionist's sight.
-    branches = restrict_to_branches(Branch.objects.all(), request.user, branch_field="pk")
+    branches = gates.branches_at_work(request.user)
     form = PhoneInquiryForm(request.POST or None, initial={"branch": request.GET.get("branch") or branches.first()})
     form.fields["branch"].queryset = branches
     if request.method == "POST" and form.is_valid():
@@ -49,28 +54,30 @@ def inquiry_new(request):
     return render(request, "inbox/inquiry_new.html", {"form": form, "section": "queue"})
 
 
-@staff_required
+@gates.patient_reader_required
 def inquiry_detail(request, inquiry_id):
     inquiry = inquiry_for_user(request.user, inquiry_id)
-    patient = patient_for_user(request.user, inquiry.patient_id)
+    patient = inquiry.patient
     return render(request, "inbox/inquiry.html", {
         "inquiry": inquiry, "patient": patient, "case": inquiry.case, "section": "queue",
+        "given_differs": {name: value for name, value in (("name", inquiry.given_name), ("email", inquiry.given_email))
+                          if value and value != (patient.full_name if name == "name" else patient.email)},
         "conversation": inquiry.messages.select_related("author"),
         "questions": IntakeQuestion.objects.filter(active=True),
     })
 
 
 @require_POST
-@staff_required
+@gates.patient_reader_required
 def inquiry_take_view(request, inquiry_id):
-    inquiry_take(inquiry=inquiry_for_user(request.user, inquiry_id), by=request.user)
+    inquiry_take(inquiry=inquiry_for_user(request.user, inquiry_id, write=True), by=request.user)
     return redirect("inbox:inquiry", inquiry_id)
 
 
 @require_POST
-@staff_required
+@gates.patient_reader_required
 def inquiry_respond_view(request, inquiry_id):
-    inquiry = inquiry_for_user(request.user, inquiry_id)
+    inquiry = inquiry_for_user(request.user, inquiry_id, write=True)
     try:
         inquiry_respond(inquiry=inquiry, by=request.user, text=request.POST.get("text", ""))
     except ValidationError as exc:
@@ -79,9 +86,9 @@ def inquiry_respond_view(request, inquiry_id):
 
 
 @require_POST
-@staff_required
+@gates.patient_reader_required
 def inquiry_close_view(request, inquiry_id):
-    inquiry = inquiry_for_user(request.user, inquiry_id)
+    inquiry = inquiry_for_user(request.user, inquiry_id, write=True)
     try:
         inquiry_close(inquiry=inquiry, by=request.user, reason=request.POST.get("reason", ""))
     except ValidationError as exc:
@@ -89,3 +96,16 @@ def inquiry_close_view(request, inquiry_id):
         return redirect("inbox:inquiry", inquiry_id)
     messages.success(request, _("Inquiry closed."))
     return redirect("inbox:queue")
+
+
+@require_POST
+@gates.patient_reader_required
+def inquiry_apply_given_view(request, inquiry_id):
+    inquiry = inquiry_for_user(request.user, inquiry_id, write=True)
+    try:
+        inquiry_apply_given(inquiry=inquiry, by=request.user, fields=request.POST.getlist("field"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The patient's card was updated."))
+    return redirect("inbox:inquiry", inquiry_id)

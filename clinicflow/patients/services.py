@@ -6,17 +6,20 @@ from .models import Channel, Patient, PatientIdentity
 from .phones import normalize_phone
 
 
-def patient_resolve(*, branch: Branch, phone: str = "", full_name: str = "", email: str = "") -> tuple[Patient, bool]:
+def patient_resolve(*, branch: Branch, phone: str = "", full_name: str = "", email: str = "",
+                    fill_blanks: bool = False) -> tuple[Patient, bool]:
     """Find the patient who owns this phone, or create one. Returns (patient, created).
 
-    The phone is normalised to E.164 first, so every spelling of one number is one patient. A blank
-    name never overwrites a known one; a newly learned name or e-mail fills an empty field.
+    The phone is normalised to E.164 first, so every spelling of one number is one patient. A known
+    patient is changed only with `fill_blanks` (someone who may vouch for the person: staff on the phone),
+    and then only empty fields are filled; a name never overwrites a known one.
     """
     e164 = normalize_phone(phone)
     identity = PatientIdentity.objects.select_related("patient").filter(channel=Channel.PHONE, address=e164).first()
     if identity:
         patient = identity.patient
-        _fill_blanks(patient, full_name=full_name, email=email)
+        if fill_blanks:
+            _fill_blanks(patient, full_name=full_name, email=email)
         return patient, False
     try:
         with transaction.atomic():

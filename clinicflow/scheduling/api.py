@@ -1,16 +1,15 @@
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from ninja import Field, Router, Schema, Status
 
-from clinicflow.accounts.models import restrict_to_branches
-from clinicflow.clinic.models import Branch, Doctor, Service
+from clinicflow import gates
+from clinicflow.clinic.models import Doctor, Service
 from clinicflow.core.api_types import DbId, Limit, Moment
 from clinicflow.funnel.access import case_for_user
 from clinicflow.funnel.models import Source
-from clinicflow.patients.access import patient_for_user
 
+from .access import appointment_for_user, appointments_visible_to
 from .models import Appointment
 from .services import appointment_book, appointment_set_status
 
@@ -36,7 +35,7 @@ class AppointmentIn(Schema):
     patient_id: DbId
     doctor_id: DbId
     starts_at: Moment
-    branch_id: DbId | None = Field(None, description="Default: the patient's home branch")
+    branch_id: DbId | None = Field(None, description="One of yours; default: the patient's home branch")
     service_id: DbId | None = None
     case_id: DbId | None = None
 
@@ -45,13 +44,9 @@ class StatusIn(Schema):
     status: str
 
 
-def _appointments(user):
-    return restrict_to_branches(Appointment.objects.all(), user)
-
-
 @router.get("", response=list[AppointmentOut])
 def list_appointments(request, patient_id: DbId | None = None, since: Moment | None = None, limit: Limit = 100):
-    appointments = _appointments(request.auth)
+    appointments = appointments_visible_to(request.auth)
     if patient_id:
         appointments = appointments.filter(patient_id=patient_id)
     if since:
@@ -61,19 +56,17 @@ def list_appointments(request, patient_id: DbId | None = None, since: Moment | N
 
 @router.post("", response={201: AppointmentOut}, summary="Book a slot (422 if it is taken)")
 def book(request, payload: AppointmentIn):
-    patient = patient_for_user(request.auth, payload.patient_id)
+    patient = gates.patient_for_user(request.auth, payload.patient_id, write=True)
     doctor = Doctor.objects.filter(pk=payload.doctor_id).first()
     if doctor is None:
         raise ValidationError({"doctor_id": "No doctor with this id."})
     service = Service.objects.filter(pk=payload.service_id).first() if payload.service_id else None
     if payload.service_id and service is None:
         raise ValidationError({"service_id": "No service with this id."})
-    case = case_for_user(request.auth, payload.case_id) if payload.case_id else None
-    branch = patient.branch
-    if payload.branch_id:
-        branch = restrict_to_branches(Branch.objects.all(), request.auth, "pk").filter(pk=payload.branch_id).first()
-        if branch is None:
-            raise ValidationError({"branch_id": "No such branch among yours."})
+    case = case_for_user(request.auth, payload.case_id, write=True) if payload.case_id else None
+    branch = gates.branch_for_user(request.auth, payload.branch_id or patient.branch_id)
+    if branch is None:
+        raise ValidationError({"branch_id": "No such branch among yours (the default is the patient's home branch)."})
     return Status(201, appointment_book(patient=patient, doctor=doctor, branch=branch, service=service,
                                         case=case, starts_at=payload.starts_at, source=Appointment.Source.API,
                                         by=request.auth))
@@ -81,7 +74,5 @@ def book(request, payload: AppointmentIn):
 
 @router.post("/{appointment_id}/status", response=AppointmentOut)
 def set_status(request, appointment_id: DbId, payload: StatusIn):
-    appointment = _appointments(request.auth).filter(pk=appointment_id).first()
-    if appointment is None:
-        raise Http404
+    appointment = appointment_for_user(request.auth, appointment_id, write=True)
     return appointment_set_status(appointment=appointment, status=payload.status, source=Source.API, by=request.auth)

@@ -4,10 +4,10 @@ from typing import Literal
 from django.http import Http404
 from ninja import Field, Router, Schema, Status
 
-from clinicflow.accounts.models import restrict_to_branches
-from clinicflow.clinic.models import Branch
+from clinicflow import gates
 from clinicflow.core.api_types import DbId, Moment
 
+from .access import task_for_user
 from .models import Task
 from .services import task_complete, task_create
 from .views import tasks_for
@@ -39,13 +39,14 @@ class TaskIn(Schema):
 
 @router.get("", response=list[TaskOut], summary="Open tasks: mine, my role's, or overdue")
 def list_tasks(request, view: Literal["mine", "role", "overdue"] = "mine"):
+    gates.require_patient_reader(request.auth)
     return list(tasks_for(request.auth, view)[:500])
 
 
 @router.post("", response={201: TaskOut})
 def create_task(request, payload: TaskIn):
-    branch = restrict_to_branches(Branch.objects.all(), request.auth, branch_field="pk").filter(
-        pk=payload.branch_id).first()
+    gates.require_patient_reader(request.auth)
+    branch = gates.branch_for_user(request.auth, payload.branch_id)
     if branch is None:
         raise Http404
     return Status(201, task_create(title=payload.title, branch=branch, due_at=payload.due_at, kind=payload.kind,
@@ -55,7 +56,5 @@ def create_task(request, payload: TaskIn):
 
 @router.post("/{task_id}/done", response=TaskOut)
 def complete_task(request, task_id: DbId):
-    task = restrict_to_branches(Task.objects.all(), request.auth).filter(pk=task_id).first()
-    if task is None:
-        raise Http404
+    task = task_for_user(request.auth, task_id, write=True)
     return task_complete(task=task, by=request.auth)

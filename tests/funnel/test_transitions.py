@@ -166,11 +166,11 @@ def test_another_branch_cannot_move_the_case(case, outsider, client):
 def test_a_lost_case_cannot_reopen_while_another_is_open(case, moscow, receptionist):
     case_move(case=case, to_stage=Stage.LOST, by=receptionist, reason="No answer")
     newer, _ = case_open_for(patient=case.patient, branch=moscow)
-    with pytest.raises(TransitionRefused, match=f"already has an open case \\(#{newer.pk}\\)"):
+    with pytest.raises(TransitionRefused, match=f"already has an open case here \\(#{newer.pk}\\)"):
         case_move(case=case, to_stage=Stage.QUALIFICATION, by=receptionist)
 
 
-def test_the_database_holds_one_open_case_per_patient(case, moscow):
+def test_the_database_holds_one_open_case_per_patient_and_branch(case, moscow):
     from django.db import IntegrityError, transaction
 
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -178,7 +178,8 @@ def test_the_database_holds_one_open_case_per_patient(case, moscow):
 
 
 class TestAPatientWhoContactsAnotherBranch:
-    """First seen in Moscow, then phones Novosibirsk: Novosibirsk's desk must be able to work with them."""
+    """First seen in Moscow, then phones Novosibirsk: Novosibirsk's desk works with them in a case of its own,
+    and Moscow's case (with its visits and notes) stays in Moscow."""
 
     @pytest.fixture
     def second_inquiry(self, case, novosibirsk, outsider):
@@ -187,17 +188,25 @@ class TestAPatientWhoContactsAnotherBranch:
         return inquiry_receive(draft=InquiryDraft(channel="phone", phone="8 916 123-45-67", consent=True,
                                                   branch_id=novosibirsk.pk), created_by=outsider)[0]
 
-    def test_the_open_case_moves_to_the_branch_now_handling_the_patient(self, case, second_inquiry, novosibirsk):
+    def test_the_open_case_stays_at_its_branch_and_the_new_desk_gets_its_own(self, case, second_inquiry, moscow,
+                                                                            novosibirsk):
         case.refresh_from_db()
-        assert second_inquiry.case == case and case.branch == novosibirsk
+        assert case.branch == moscow
+        assert second_inquiry.case != case and second_inquiry.case.branch == novosibirsk
 
-    def test_their_desk_reads_the_patient_and_moves_the_case(self, case, second_inquiry, outsider, client):
+    def test_their_desk_reads_the_patient_and_moves_its_own_case(self, case, second_inquiry, outsider, client):
         client.force_login(outsider)
         assert client.get(f"/inquiries/{second_inquiry.pk}/").status_code == 200
         assert client.get(f"/patients/{case.patient_id}/").status_code == 200
-        client.post(f"/cases/{case.pk}/move/", {"stage": "qualification"})
-        case.refresh_from_db()
-        assert case.stage == Stage.QUALIFICATION
+        own = second_inquiry.case
+        client.post(f"/cases/{own.pk}/move/", {"stage": "qualification"})
+        own.refresh_from_db()
+        assert own.stage == Stage.QUALIFICATION
+
+    def test_their_desk_cannot_touch_the_first_branchs_case(self, case, second_inquiry, outsider, client):
+        client.force_login(outsider)
+        assert client.post(f"/cases/{case.pk}/move/", {"stage": "qualification"}).status_code == 404
+        assert list(client.get(f"/patients/{case.patient_id}/").context["cases"]) == [second_inquiry.case]
 
     def test_the_first_branch_still_reads_its_patient(self, case, second_inquiry, rita_client):
         assert rita_client.get(f"/patients/{case.patient_id}/").status_code == 200

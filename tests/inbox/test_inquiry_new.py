@@ -52,8 +52,10 @@ def test_the_receptionist_has_taken_the_inquiry(rita_client, receptionist, mosco
 
 def test_it_records_the_consent_given_on_the_phone(rita_client, moscow):
     rita_client.post(URL, call(moscow))
-    consent = Consent.objects.get()
-    assert (consent.source, consent.ip_address) == ("phone", None)
+    consents = Consent.objects.all()
+    assert {(c.purpose, c.source, c.ip_address) for c in consents} == {("processing", "phone", None),
+                                                                        ("service", "phone", None)}
+    assert all(c.is_valid for c in consents)
 
 
 def test_it_refuses_an_invalid_phone(rita_client, moscow):

@@ -61,14 +61,15 @@ class TestHappyPath:
         assert patient.full_name == "Ivan Petrov"
         assert patient.branch == moscow
 
-    def test_it_records_the_consent_with_the_ip_and_the_page(self, visitor, moscow):
+    def test_it_records_the_consents_with_the_ip_and_the_page(self, visitor, moscow):
         post(visitor, **valid())
-        consent = Consent.objects.get()
-        assert consent.patient == Patient.objects.get()
-        assert consent.purpose == Consent.Purpose.SERVICE
-        assert consent.ip_address == "203.0.113.7"
-        assert consent.page_url == PAGE
-        assert consent.given_at == WEDNESDAY_10
+        consents = Consent.objects.all()
+        assert {c.purpose for c in consents} == {Consent.Purpose.PROCESSING, Consent.Purpose.SERVICE}
+        for consent in consents:
+            assert consent.patient == Patient.objects.get()
+            assert consent.ip_address == "203.0.113.7"
+            assert consent.page_url == PAGE
+            assert consent.given_at == consent.confirmed_at == WEDNESDAY_10
 
     def test_it_puts_the_inquiry_in_the_queue(self, visitor, moscow):
         post(visitor, **valid(comment="Chest pain when climbing stairs", utm_source="yandex",
@@ -102,7 +103,7 @@ class TestHappyPath:
         patient = Patient.objects.get()
         assert patient.inquiries.count() == 3
         assert PatientIdentity.objects.get().address == "+79161234567"
-        assert Consent.objects.count() == 1  # a still-valid consent is not duplicated
+        assert Consent.objects.count() == 2  # processing and service, each once: a valid consent is not duplicated
 
     def test_it_files_the_inquiry_under_the_chosen_branch(self, visitor, moscow, novosibirsk, cardiology):
         post(visitor, **valid(branch_id=novosibirsk.pk, specialty_id=cardiology.pk))
@@ -211,7 +212,7 @@ class TestRepeatedDelivery:
         assert again.status_code == 200
         assert again.json() == {"id": first.json()["id"], "status": "new", "duplicate": True}
         assert (Patient.objects.count(), Inquiry.objects.count(), Consent.objects.count(), Case.objects.count(),
-                Job.objects.count(), Message.objects.count()) == (1, 1, 1, 1, 1, 0)
+                Job.objects.count(), Message.objects.count()) == (1, 1, 2, 1, 1, 0)
 
     def test_the_same_request_id_from_another_visitor_is_another_inquiry(self, visitor, moscow):
         # Widgets pick request ids themselves: two visitors may send the same one.
@@ -278,12 +279,12 @@ class TestBehindAProxy:
     def test_it_records_the_address_from_the_proxy_header(self, visitor, moscow):
         visitor.post(URL, valid(), content_type="application/json",
                      HTTP_X_FORWARDED_FOR="10.9.9.9, 198.51.100.23")
-        assert Consent.objects.get().ip_address == "198.51.100.23"
+        assert Consent.objects.get(purpose="processing").ip_address == "198.51.100.23"
 
     def test_it_falls_back_to_the_socket_address_when_the_header_is_not_an_address(self, visitor, moscow):
         response = visitor.post(URL, valid(), content_type="application/json", HTTP_X_FORWARDED_FOR="unknown")
         assert response.status_code == 201
-        assert Consent.objects.get().ip_address == "203.0.113.7"
+        assert Consent.objects.get(purpose="processing").ip_address == "203.0.113.7"
 
 
 class TestFieldLocations:

@@ -31,12 +31,20 @@ def test_a_blank_or_different_name_never_overwrites_a_known_one(ivan, moscow):
     assert ivan.full_name == "Ivan Petrov"
 
 
-def test_it_fills_in_what_was_not_known(moscow):
+def test_it_fills_in_what_was_not_known_when_asked_to(moscow):
+    patient_resolve(branch=moscow, phone="+79161234567")
+    patient, _created = patient_resolve(branch=moscow, phone="+79161234567", full_name="Ivan",
+                                        email="ivan@example.com", fill_blanks=True)
+    patient.refresh_from_db()
+    assert (patient.full_name, patient.email) == ("Ivan", "ivan@example.com")
+
+
+def test_by_default_it_changes_nothing_of_a_known_patient(moscow):
     patient_resolve(branch=moscow, phone="+79161234567")
     patient, _created = patient_resolve(branch=moscow, phone="+79161234567", full_name="Ivan",
                                         email="ivan@example.com")
     patient.refresh_from_db()
-    assert (patient.full_name, patient.email) == ("Ivan", "ivan@example.com")
+    assert (patient.full_name, patient.email) == ("", "")
 
 
 def test_it_refuses_an_invalid_phone_and_saves_nothing(moscow):

@@ -2,9 +2,9 @@ from datetime import date, datetime
 
 from ninja import Router, Schema
 
+from clinicflow import gates
 from clinicflow.core.api_types import DbId
 
-from .access import patient_for_user
 from .views import search_patients
 
 router = Router(tags=["patients"])
@@ -33,9 +33,10 @@ class PatientOut(Schema):
 
 @router.get("", response=list[PatientOut], summary="Find patients by name, phone or e-mail")
 def list_patients(request, q: str = ""):
-    return list(search_patients(request.auth, q))
+    gates.require_patient_reader(request.auth)
+    return search_patients(request.auth, q)
 
 
 @router.get("/{patient_id}", response=PatientOut)
 def get_patient(request, patient_id: DbId):
-    return patient_for_user(request.auth, patient_id)
+    return gates.patient_for_user(request.auth, patient_id)

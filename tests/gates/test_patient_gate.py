@@ -5,7 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from clinicflow.patients.access import patient_for_user, patients_visible_to
+from clinicflow.gates import patient_for_user, patients_visible_to
 
 
 def test_a_receptionist_reads_a_patient_of_her_branch(receptionist, ivan):

@@ -1,0 +1,170 @@
+"""The read gate: the one rule of who may see and change which patient's data.
+
+Everything that shows or changes a patient, an inquiry, a case, an appointment or a task goes through
+here: each app's access.py applies these functions to its own models (a queryset for lists, one
+`…_for_user(user, pk, write=…)` for one object), and no other code filters by branch.
+
+The rule:
+- Only active staff in a role that works with patients (receptionist, front-office manager, clinic
+  admin, or a superuser) read patient data. Marketers and compliance officers never do.
+- A clinic admin or a superuser reads and changes every branch.
+- Others change the data of the branches they work for. They read those too, and when the clinic shares
+  patients between branches (ClinicSettings), every branch's.
+- A patient (the person: name, contacts, consents) is readable at every branch that deals with them
+  (home branch, inquiries, cases, visits, tasks there); what another branch did stays with that branch
+  unless patients are shared.
+Single reads of something tied to a patient are written to the access log.
+"""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from clinicflow.accounts.decorators import staff_required
+from clinicflow.accounts.models import Role, is_staff_member, user_branch_ids, user_roles
+from clinicflow.clinic.models import Branch, ClinicSettings
+from clinicflow.compliance.models import AccessLogEntry
+from clinicflow.compliance.services import access_record
+from clinicflow.patients.models import Patient
+
+PATIENT_ROLES = frozenset({Role.RECEPTIONIST, Role.FRONT_OFFICE_MANAGER, Role.CLINIC_ADMIN})
+Action = AccessLogEntry.Action
+
+
+def reads_patients(user) -> bool:
+    """Does this person's role work with patients at all?"""
+    return is_staff_member(user) and (user.is_superuser or bool(user_roles(user) & PATIENT_ROLES))
+
+
+def work_branch_ids(user) -> set[int] | None:
+    """The branches whose patients' data the user may change; None means every branch."""
+    return user_branch_ids(user)
+
+
+def read_branch_ids(user) -> set[int] | None:
+    """The branches whose patients' data the user may read; None means every branch."""
+    if not reads_patients(user):
+        return set()
+    if ClinicSettings.load().patients_shared:
+        return None
+    return work_branch_ids(user)
+
+
+def _in(branch_ids: set[int] | None, branch_field: str) -> Q:
+    return Q() if branch_ids is None else Q(**{f"{branch_field}__in": branch_ids})
+
+
+def visible(queryset: QuerySet, user, *, branch_field: str = "branch") -> QuerySet:
+    """The rows of `queryset` the user may read."""
+    if not reads_patients(user):
+        return queryset.none()
+    return queryset.filter(_in(read_branch_ids(user), branch_field))
+
+
+def at_work(queryset: QuerySet, user, *, branch_field: str = "branch") -> QuerySet:
+    """The rows of the branches the user works for: what the work lists (queue, kanban, tasks) show."""
+    if not reads_patients(user):
+        return queryset.none()
+    return queryset.filter(_in(work_branch_ids(user), branch_field))
+
+
+def one_for_user(queryset: QuerySet, user, pk, *, write: bool = False, branch_field: str = "branch",
+                 log_as: str = ""):
+    """One object the user may read (or, with write, change); logged when it belongs to a patient.
+
+    PermissionDenied for people who may not see patient data at all or for a write to a branch they only
+    read; 404 for anything they may not read, so ids of other branches reveal nothing.
+    """
+    if not reads_patients(user):
+        raise PermissionDenied
+    try:
+        obj = visible(queryset, user, branch_field=branch_field).get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if write and not _may_change(user, _branch_id(obj, branch_field)):
+        raise PermissionDenied
+    patient_id = obj.pk if isinstance(obj, Patient) else getattr(obj, "patient_id", None)
+    if patient_id is not None:
+        access_record(user=user, action=Action.WRITE if write else Action.READ, patient_ids=[patient_id],
+                      target=log_as or f"{queryset.model._meta.model_name}:{obj.pk}")
+    return obj
+
+
+def _branch_id(obj, branch_field: str):
+    value = obj
+    for part in branch_field.split("__"):
+        value = getattr(value, part)
+    return getattr(value, "pk", value)
+
+
+def _may_change(user, branch_id) -> bool:
+    branch_ids = work_branch_ids(user)
+    return branch_ids is None or branch_id in branch_ids
+
+
+def branches_at_work(user) -> QuerySet:
+    """The branches a user may file inquiries, tasks and bookings for."""
+    return at_work(Branch.objects.all(), user, branch_field="pk")
+
+
+def branch_for_user(user, branch_id) -> Branch | None:
+    return branches_at_work(user).filter(pk=branch_id).first()
+
+
+# --- patients ----------------------------------------------------------------------------------
+
+
+def patients_visible_to(user) -> QuerySet:
+    """Patients the user may read: every one when shared; else those any of the user's branches deals with."""
+    if not reads_patients(user):
+        return Patient.objects.none()
+    branch_ids = read_branch_ids(user)
+    if branch_ids is None:
+        return Patient.objects.all()
+    dealt_with = (Q(branch__in=branch_ids) | Q(inquiries__branch__in=branch_ids) | Q(cases__branch__in=branch_ids)
+                  | Q(appointments__branch__in=branch_ids) | Q(tasks__branch__in=branch_ids))
+    return Patient.objects.filter(pk__in=Patient.objects.filter(dealt_with).values("pk"))
+
+
+def patient_for_user(user, patient_id, *, write: bool = False) -> Patient:
+    """The patient, if `user` may read it (PermissionDenied for non-staff, 404 otherwise); logged."""
+    if not reads_patients(user):
+        raise PermissionDenied
+    try:
+        patient = patients_visible_to(user).select_related("branch").get(pk=patient_id)
+    except (Patient.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    access_record(user=user, action=Action.WRITE if write else Action.READ, patient_ids=[patient.pk],
+                  target=f"patient:{patient.pk}")
+    return patient
+
+
+def patients_found(user, patients: list[Patient]) -> list[Patient]:
+    """Search results: each patient shown is a read of that patient's data, logged in one go."""
+    if patients:
+        access_record(user=user, action=Action.SEARCH, patient_ids=[p.pk for p in patients], target="search")
+    return patients
+
+
+def list_opened(user, name: str) -> None:
+    """A work list (queue, kanban, tasks) was opened: one row, not one per patient on it (decision 0002)."""
+    access_record(user=user, action=Action.LIST, target=f"list:{name}")
+
+
+def require_patient_reader(user) -> None:
+    if not reads_patients(user):
+        raise PermissionDenied
+
+
+def patient_reader_required(view):
+    """Pages with patient data: log-in for visitors, 403 for staff whose role never sees patients."""
+
+    @staff_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        require_patient_reader(request.user)
+        return view(request, *args, **kwargs)
+
+    return wrapper
