@@ -221,16 +221,20 @@ def seed_patients(count: int, branches, now, rng: random.Random) -> list[tuple[i
 
 def seed_inquiries(patients, services, staff, now, rng: random.Random, *, answered: bool) -> list[int]:
     """One inquiry and its case per (patient id, branch id): open ones from the last two weeks, or history."""
-    from clinicflow.funnel.models import Case, Stage
+    from clinicflow.funnel.models import ACTIVE_STAGES, Case, Stage
     from clinicflow.inbox.models import Inquiry
 
+    # History repeats patients, and a patient may have only one open case (per branch, in later versions):
+    # so past cases are finished ones only, and each patient of the open queue gets exactly one open case.
+    # No Job rows are seeded: the queue does not read them (and Job.patient is being reshaped).
+    finished = [stage for stage in Stage if stage not in ACTIVE_STAGES]
     ids = []
     for start in range(0, len(patients), BATCH):
         batch = patients[start:start + BATCH]
         received = [now - timedelta(days=rng.uniform(0, 365 if answered else 14)) for _ in batch]
         cases = Case.objects.bulk_create([
             Case(patient_id=patient_id, branch_id=branch_id, created_at=at, stage_changed_at=at,
-                 stage=rng.choice([Stage.CLOSED, Stage.COMPLETED, Stage.LOST]) if answered else Stage.NEW)
+                 stage=rng.choice(finished) if answered else Stage.NEW)
             for (patient_id, branch_id), at in zip(batch, received, strict=True)])
         created = Inquiry.objects.bulk_create([inquiry(case, at, services, staff, rng, answered=answered)
                                                for case, at in zip(cases, received, strict=True)])
