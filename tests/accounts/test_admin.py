@@ -17,7 +17,8 @@ def superuser_client(client):
 
 
 @pytest.mark.parametrize("url", ["/admin/", "/admin/auth/user/add/", "/admin/clinic/branch/add/",
-                                 "/admin/funnel/intakequestion/", "/admin/automation/job/", "/admin/clinic/clinicsettings/"])
+                                 "/admin/funnel/intakequestion/", "/admin/automation/job/",
+                                 "/admin/clinic/clinicsettings/"])
 def test_the_admin_pages_open(superuser_client, url):
     assert superuser_client.get(url).status_code == 200
 
