@@ -180,3 +180,14 @@ def token(receptionist) -> str:
 @pytest.fixture
 def auth(token) -> dict:
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+@pytest.fixture
+def bearer():
+    """Issue a token for a user and return the request header that carries it."""
+
+    def bearer(user) -> dict:
+        _token, key = ApiToken.issue(user=user, name=f"{user.username}'s integration")
+        return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+
+    return bearer

@@ -83,8 +83,11 @@ def access_record(*, user, action: str, patient_ids: Iterable[int | None] = (Non
         "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else "",
     }
     with transaction.atomic():
-        head, _created = AccessLogHead.objects.get_or_create(pk=1)
-        head = AccessLogHead.objects.select_for_update().get(pk=1)
+        # The lock on the head row makes concurrent appends queue up, so the chain stays one line.
+        head = AccessLogHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:
+            AccessLogHead.objects.get_or_create(pk=1)
+            head = AccessLogHead.objects.select_for_update().get(pk=1)
         now, rows = timezone.now(), []
         for patient_id in patient_ids:
             entry = AccessLogEntry(seq=head.seq + 1, at=now, patient_id=patient_id, prev_hash=head.hash, **common)

@@ -47,7 +47,9 @@ def read_branch_ids(user) -> set[int] | None:
     """The branches whose patients' data the user may read; None means every branch."""
     if not reads_patients(user):
         return set()
-    if ClinicSettings.load().patients_shared:
+    if not hasattr(user, "_clinicflow_patients_shared"):  # once per request: the user object is per request
+        user._clinicflow_patients_shared = ClinicSettings.load().patients_shared
+    if user._clinicflow_patients_shared:
         return None
     return work_branch_ids(user)
 
