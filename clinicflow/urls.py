@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("clinicflow.funnel.urls")),
     path("", include("clinicflow.patients.urls")),
     path("", include("clinicflow.tasks.urls")),
+    path("", include("clinicflow.accounts.urls")),
 ]
 
 admin.site.site_header = "clinicflow"
