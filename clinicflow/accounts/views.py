@@ -59,7 +59,7 @@ def _qr_code(device: TOTPDevice) -> SafeString:
     """The otpauth:// address as an inline SVG: the secret never leaves the page for an image service."""
     svg = segno.make(device.config_url, error="m", micro=False).svg_inline(
         scale=5, border=2, svgclass="img-fluid", title=_("QR code for your authenticator app"))
-    return mark_safe(svg)  # noqa: S308 (segno escapes the title; the rest is generated paths)
+    return mark_safe(svg)  # segno escapes the title; the rest is paths it generated
 
 
 def _grouped(secret: str) -> str:
