@@ -7,6 +7,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 import clinicflow
 from clinicflow.accounts.models import ApiToken, is_staff_member
+from clinicflow.accounts.services import two_factor_step
 
 
 class BearerToken(HttpBearer):
@@ -25,7 +26,10 @@ class StaffSession(SessionAuth):
 
     def authenticate(self, request, key):
         user = super().authenticate(request, key)
-        return user if user is not None and is_staff_member(user) else None
+        if user is None or not is_staff_member(user):
+            return None
+        # The pages' rule: a session still owing its second factor (code or enrollment) reaches no data.
+        return user if two_factor_step(request) is None else None
 
 
 api = NinjaAPI(

@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_include_bootstrap",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "clinicflow.core",
     "clinicflow.accounts",
     "clinicflow.clinic",
@@ -114,6 +116,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): has this session entered its code?
     "django.contrib.messages.middleware.MessageMiddleware",
     "clinicflow.compliance.middleware.AccessLogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -195,3 +198,10 @@ CLINICFLOW_MIS_BASE_URL = os.getenv("CLINICFLOW_MIS_BASE_URL", "")
 CLINICFLOW_JOB_LEASE_SECONDS = envint("CLINICFLOW_JOB_LEASE_SECONDS", 300)
 # Behind a reverse proxy, the header carrying the client address (e.g. X-Forwarded-For).
 CLINICFLOW_CLIENT_IP_HEADER = os.getenv("CLINICFLOW_CLIENT_IP_HEADER", "")
+# Roles that must log in with a second factor (an authenticator app code), e.g.
+# "receptionist,front_office_manager,clinic_admin". Superusers are included whenever the list is not empty.
+CLINICFLOW_TWO_FACTOR_ROLES = [r.strip() for r in os.getenv("CLINICFLOW_TWO_FACTOR_ROLES", "").split(",") if r.strip()]
+# Authenticator apps list the account under this name.
+OTP_TOTP_ISSUER = "clinicflow"
+# The admin never shows a device's secret key: whoever saw it could make that person's codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("clinicflow.compliance.urls")),
     path("", include("clinicflow.reports.urls")),
     path("", include("clinicflow.tasks.urls")),
+    path("", include("clinicflow.accounts.urls")),
 ]
 
 admin.site.site_header = "clinicflow"
