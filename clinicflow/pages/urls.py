@@ -6,4 +6,5 @@ app_name = "patients"
 urlpatterns = [
     path("patients/", views.search, name="search"),
     path("patients/<int:patient_id>/", views.card, name="card"),
+    path("patients/<int:patient_id>/consents/", views.consent_change, name="consent"),
 ]

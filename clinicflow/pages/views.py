@@ -4,13 +4,17 @@ Every section of the card lists through its app's gate, so in a clinic whose bra
 patients a card opened at one branch never shows another branch's inquiries, visits, cases or tasks.
 """
 
+from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from clinicflow import gates
 from clinicflow.accounts.decorators import staff_required
 from clinicflow.accounts.models import Role, user_roles
 from clinicflow.automation.models import Job
+from clinicflow.compliance.models import Consent
+from clinicflow.compliance.services import consent_confirm, consent_record, consent_withdraw
 from clinicflow.funnel.access import cases_visible_to
 from clinicflow.funnel.models import CaseTransition
 from clinicflow.inbox.access import inquiries_visible_to
@@ -59,6 +63,7 @@ def card(request, patient_id):
         "patient": patient, "section": "patients",
         "identities": patient.identities.all(),
         "consents": patient.consents.all(),
+        "purposes": Consent.Purpose.choices,
         "cases": cases.select_related("branch").prefetch_related("transitions__by"),
         "appointments": appointments.order_by("-starts_at"),
         "tasks": tasks_visible_to(user).filter(patient=patient).select_related("assignee").order_by("done_at",
@@ -87,3 +92,24 @@ def timeline(inquiries, cases, appointments) -> list[dict]:
             "doctor": appointment.doctor, "when": appointment.local_starts_at.strftime("%d.%m.%Y %H:%M"),
             "status": appointment.get_status_display()}})
     return sorted(events, key=lambda e: e["at"], reverse=True)
+
+
+@require_POST
+@gates.patient_reader_required
+def consent_change(request, patient_id):
+    """The front desk records what the patient said on the phone: a consent given, confirmed or withdrawn."""
+    patient = gates.patient_for_user(request.user, patient_id, write=True)
+    action, purpose = request.POST.get("action"), request.POST.get("purpose")
+    if purpose not in Consent.Purpose.values or action not in ("give", "confirm", "withdraw"):
+        messages.error(request, _("Choose a consent purpose and what happened to it."))
+    elif action == "withdraw":
+        consent_withdraw(patient=patient, purpose=purpose, source="staff")
+        messages.success(request, _("Consent withdrawn: nothing will be sent for this purpose."))
+    elif action == "confirm":
+        for consent in patient.consents.filter(purpose=purpose, confirmed_at__isnull=True, withdrawn_at__isnull=True):
+            consent_confirm(consent=consent, via="staff")
+        messages.success(request, _("Consent confirmed."))
+    else:
+        consent_record(patient=patient, purpose=purpose, source="staff")
+        messages.success(request, _("Consent recorded."))
+    return redirect("patients:card", patient.pk)
