@@ -25,8 +25,7 @@ FOR EACH ROW WHEN NEW.user_id IS NOT OLD.user_id OR NEW.key_hash IS NOT OLD.key_
     OR NEW.scopes IS NOT OLD.scopes OR NEW.created_at IS NOT OLD.created_at OR NEW.expires_at IS NOT OLD.expires_at
     OR (OLD.revoked_at IS NOT NULL AND NEW.revoked_at IS NOT OLD.revoked_at)
 BEGIN
-    SELECT RAISE(ABORT, 'accounts_apitoken_fixed_at_issue: a token keeps its user, key, scopes and expiry, '
-                        || 'and a revocation is final');
+    SELECT RAISE(ABORT, 'accounts_apitoken_fixed_at_issue: a token keeps its user, key, scopes and expiry, and a revocation is final');
 END
 """
 POSTGRESQL_TRIGGER = """
@@ -37,8 +36,8 @@ BEGIN
        OR NEW.expires_at IS DISTINCT FROM OLD.expires_at
        OR (OLD.revoked_at IS NOT NULL AND NEW.revoked_at IS DISTINCT FROM OLD.revoked_at) THEN
         -- SQLSTATE 23000 reaches Django as IntegrityError, like the SQLite trigger's ABORT.
-        RAISE EXCEPTION 'accounts_apitoken_fixed_at_issue: a token keeps its user, key, scopes and expiry, '
-                        'and a revocation is final' USING ERRCODE = '23000';
+        RAISE EXCEPTION 'accounts_apitoken_fixed_at_issue: a token keeps its user, key, scopes and expiry, and a revocation is final'
+            USING ERRCODE = '23000';
     END IF;
     RETURN NEW;
 END
