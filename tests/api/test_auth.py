@@ -1,11 +1,13 @@
 """Who may call the API: a bearer token acts as its user; the web UI's session works too."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.test import Client
+import time_machine
+from django.test import Client, RequestFactory
 
 from clinicflow.accounts.models import ApiToken
+from clinicflow.api import BearerToken
 
 PATIENTS = "/api/v1/patients"
 
@@ -42,6 +44,68 @@ def test_it_answers_401_to_a_revoked_token(client, receptionist, ivan):
     token.revoked_at = datetime(2025, 1, 1, tzinfo=UTC)
     token.save()
     assert client.get(PATIENTS, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
+
+
+def test_it_answers_401_to_a_token_revoked_through_the_model(client, receptionist, ivan):
+    token, key = ApiToken.issue(user=receptionist, name="old website")
+    token.revoke()
+    response = client.get(PATIENTS, HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Unauthorized"}
+
+
+class TestExpiry:
+    NOW = datetime(2025, 3, 12, 7, 0, tzinfo=UTC)
+
+    @pytest.fixture
+    def month_token(self, receptionist) -> str:
+        with time_machine.travel(self.NOW, tick=False):
+            return ApiToken.issue(user=receptionist, name="trial", expires_at=self.NOW + timedelta(days=30))[1]
+
+    def test_it_works_until_it_expires(self, client, month_token, ivan):
+        with time_machine.travel(self.NOW + timedelta(days=30) - timedelta(seconds=1), tick=False):
+            assert client.get(PATIENTS, HTTP_AUTHORIZATION=f"Bearer {month_token}").status_code == 200
+
+    def test_it_answers_401_from_the_moment_it_expires(self, client, month_token, ivan):
+        with time_machine.travel(self.NOW + timedelta(days=30), tick=False):
+            response = client.get(PATIENTS, HTTP_AUTHORIZATION=f"Bearer {month_token}")
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Unauthorized"}
+
+    def test_an_expired_token_is_not_marked_as_used(self, client, receptionist, month_token, ivan):
+        with time_machine.travel(self.NOW + timedelta(days=31), tick=False):
+            client.get(PATIENTS, HTTP_AUTHORIZATION=f"Bearer {month_token}")
+        assert ApiToken.objects.get().last_used_at is None
+
+    def test_a_token_without_expiry_keeps_working(self, client, receptionist, ivan):
+        _token, key = ApiToken.issue(user=receptionist, name="forever", expires_at=None)
+        with time_machine.travel(datetime(2035, 1, 1, tzinfo=UTC), tick=False):
+            assert client.get(PATIENTS, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
+
+
+class TestWhatTheRequestCarries:
+    """The access log records which token read what: the request names the token, and acts as its user."""
+
+    def test_a_bearer_request_carries_the_token_and_its_user(self, receptionist):
+        token, key = ApiToken.issue(user=receptionist, name="website")
+        request = RequestFactory().get(PATIENTS)
+        assert BearerToken().authenticate(request, key) == receptionist  # ninja puts this in request.auth
+        assert request.api_token == token
+        assert request.user == receptionist
+
+    def test_a_refused_token_leaves_the_request_alone(self, receptionist):
+        token, key = ApiToken.issue(user=receptionist, name="website")
+        token.revoke()
+        request = RequestFactory().get(PATIENTS)
+        assert BearerToken().authenticate(request, key) is None
+        assert not hasattr(request, "api_token")
+
+    def test_the_api_sees_the_tokens_user_as_request_auth(self, client, receptionist, ivan):
+        _token, key = ApiToken.issue(user=receptionist, name="website")
+        response = client.get(PATIENTS, HTTP_AUTHORIZATION=f"Bearer {key}")
+        assert response.wsgi_request.auth == receptionist
+        assert response.wsgi_request.user == receptionist
+        assert response.wsgi_request.api_token.name == "website"
 
 
 def test_it_answers_401_to_the_token_of_a_deactivated_user(client, receptionist, auth, ivan):
