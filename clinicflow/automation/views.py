@@ -6,7 +6,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 import clinicflow
-from clinicflow.automation.models import Job, WorkerHeartbeat
+
+from .models import Job, WorkerHeartbeat
 
 
 @never_cache
