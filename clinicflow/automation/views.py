@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 import clinicflow
 
 from .models import Job, WorkerHeartbeat
+from .supervisor import embedded_status
 
 
 @never_cache
@@ -28,5 +29,7 @@ def healthz(request):
         "version": clinicflow.__version__,
         "database": {"status": "ok", "vendor": connection.vendor},
         "worker": {"status": "ok" if alive else "down", "alive": alive, "overdue_jobs": overdue,
-                   "failed_jobs": failed},
+                   "failed_jobs": failed,
+                   # `clinicflow run` also says how often its own worker had to be restarted.
+                   **(embedded_status() or {})},
     })
