@@ -19,6 +19,10 @@ from clinicflow.core.models import RateLimitWindow
 REFUSED = OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection refused\n'
                            "\tIs the server running on that host and accepting TCP/IP connections?")
 
+# Transactional: after a database error the worker closes its connection, which would end the
+# transaction an ordinary test runs in (PostgreSQL).
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 @pytest.fixture
 def worker() -> Worker:
