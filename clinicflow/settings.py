@@ -32,6 +32,19 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
+def envnetworks(name: str) -> list[str]:
+    """A comma-separated list of IP addresses or networks (CIDR); a typo stops the start."""
+    import ipaddress
+
+    values = [value.strip() for value in os.getenv(name, "").split(",") if value.strip()]
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must list IP addresses or networks, not {value!r}") from None
+    return values
+
+
 def database_from_url(url: str, data_dir: Path) -> dict:
     """Turn DATABASE_URL (postgres://user:pass@host:port/name or sqlite:///path) into Django's dict."""
     if not url:
@@ -196,8 +209,14 @@ CLINICFLOW_PUBLIC_RATE_LIMIT = envint("CLINICFLOW_PUBLIC_RATE_LIMIT", 10)
 CLINICFLOW_MIS_BASE_URL = os.getenv("CLINICFLOW_MIS_BASE_URL", "")
 # Worker: how long a claimed job is leased before another worker may reclaim it.
 CLINICFLOW_JOB_LEASE_SECONDS = envint("CLINICFLOW_JOB_LEASE_SECONDS", 300)
-# Behind a reverse proxy, the header carrying the client address (e.g. X-Forwarded-For).
-CLINICFLOW_CLIENT_IP_HEADER = os.getenv("CLINICFLOW_CLIENT_IP_HEADER", "")
+
+
+
+# Reverse proxies in front of us (IPs or CIDRs). Only a request from one of them may name the client's
+# address in CLINICFLOW_CLIENT_IP_HEADER; empty (the default), the socket address is the client.
+CLINICFLOW_TRUSTED_PROXIES = envnetworks("CLINICFLOW_TRUSTED_PROXIES")
+# The header in which the trusted proxies append the address they saw.
+CLINICFLOW_CLIENT_IP_HEADER = os.getenv("CLINICFLOW_CLIENT_IP_HEADER", "X-Forwarded-For")
 # Roles that must log in with a second factor (an authenticator app code), e.g.
 # "receptionist,front_office_manager,clinic_admin". Superusers are included whenever the list is not empty.
 CLINICFLOW_TWO_FACTOR_ROLES = [r.strip() for r in os.getenv("CLINICFLOW_TWO_FACTOR_ROLES", "").split(",") if r.strip()]

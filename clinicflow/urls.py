@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from clinicflow.api import api
-from clinicflow.core.views import healthz
+from clinicflow.automation.views import healthz
 from clinicflow.pages.views import home
 
 urlpatterns = [

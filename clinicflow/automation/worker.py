@@ -10,18 +10,26 @@ import os
 import signal
 import socket
 import threading
+import time
 import traceback
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.db.models import F, Q
 from django.utils import timezone
 
+from clinicflow.core.ratelimit import rate_limit_purge
+
 from .models import Job, JobAttempt, WorkerHeartbeat
 from .registry import handlers
+from .supervisor import Backoff
 
 log = logging.getLogger("clinicflow.worker")
+
+# What a lost database raises (refused, dropped, locked file): the worker waits these out quietly.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+TIDY_UP_SECONDS = 3600
 
 
 def default_worker_name() -> str:
@@ -97,10 +105,14 @@ def work_once(worker: str, limit: int = 50, stopping: threading.Event | None = N
 
 
 class Worker:
-    def __init__(self, name: str | None = None, poll_seconds: float = 2.0):
+    def __init__(self, name: str | None = None, poll_seconds: float = 2.0, max_wait_seconds: float = 60.0):
         self.name = name or default_worker_name()
         self.poll_seconds = poll_seconds
         self.stopping = threading.Event()
+        # Without the database there is nothing to do: wait longer each round instead of logging every poll.
+        self.database_backoff = Backoff(first=poll_seconds, ceiling=max_wait_seconds)
+        self.database_down = False
+        self.next_tidy_up = 0.0
 
     def install_signal_handlers(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -116,18 +128,61 @@ class Worker:
         if ran:
             WorkerHeartbeat.objects.filter(name=self.name).update(jobs_done=F("jobs_done") + ran)
 
+    def tidy_up(self) -> None:
+        """Chores no web request should pay for, once an hour: forget old rate-limit windows."""
+        if time.monotonic() < self.next_tidy_up:
+            return
+        rate_limit_purge()
+        self.next_tidy_up = time.monotonic() + TIDY_UP_SECONDS
+
+    def step(self) -> float:
+        """One round: run what is due, beat, tidy up. Returns the seconds to wait before the next round."""
+        close_old_connections()
+        try:
+            ran = work_once(self.name, stopping=self.stopping)
+            self.beat(ran)
+            self.tidy_up()
+        except DATABASE_ERRORS as exc:
+            return self._database_lost(exc)
+        except Exception:
+            # A bug in one round must not kill the worker; it tries again next round.
+            log.exception("worker round failed")
+            return self.poll_seconds
+        if self.database_down:
+            log.warning("database reachable again")
+            self.database_down = False
+        self.database_backoff.reset()
+        return 0 if ran else self.poll_seconds
+
+    def _database_lost(self, exc: Exception) -> float:
+        # Logged once per outage, not once per poll: a traceback every 2 s buries everything else.
+        if not self.database_down:
+            log.error("database unreachable: %s: %s", type(exc).__name__, _first_line(exc))
+            self.database_down = True
+        _forget_connection()
+        return self.database_backoff.next_wait()
+
     def run_forever(self) -> None:
         log.info("worker %s started", self.name)
         while not self.stopping.is_set():
-            close_old_connections()
-            try:
-                ran = work_once(self.name, stopping=self.stopping)
-                self.beat(ran)
-            except Exception:
-                # A database hiccup must not kill the worker; it tries again next round.
-                log.exception("worker round failed")
-                ran = 0
-            if not ran:
-                self.stopping.wait(self.poll_seconds)
-        WorkerHeartbeat.objects.filter(name=self.name).delete()
+            wait = self.step()
+            if wait:
+                self.stopping.wait(wait)
+        try:
+            WorkerHeartbeat.objects.filter(name=self.name).delete()
+        except DATABASE_ERRORS:
+            pass  # the heartbeat goes stale on its own; /healthz counts only fresh ones
         log.info("worker %s stopped", self.name)
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _forget_connection() -> None:
+    """Drop the broken connection so the next round opens a new one."""
+    try:
+        connection.close()
+    except DATABASE_ERRORS:
+        pass  # closing a dead connection may fail too; it is gone either way

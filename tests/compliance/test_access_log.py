@@ -163,3 +163,17 @@ class TestTheComplianceScreen:
         client.force_login(request.getfixturevalue(persona))
         assert client.get("/compliance/access-log/").status_code == 403
         assert client.get("/compliance/access-log.csv").status_code == 403
+
+
+def test_the_clinicflow_command_runs_audit_verify(tmp_path):
+    """`clinicflow audit-verify` in a fresh installation: an empty log is intact."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CLINICFLOW_DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
+    subprocess.run([sys.executable, "-m", "clinicflow.cli", "manage", "migrate", "-v", "0"], env=env, check=True)
+    result = subprocess.run([sys.executable, "-m", "clinicflow.cli", "audit-verify"], env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "access log intact: 0 rows" in result.stdout

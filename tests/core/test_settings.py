@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from clinicflow.settings import database_from_url, envbool, envint
+from clinicflow.settings import database_from_url, envbool, envint, envnetworks
 
 
 def test_no_database_url_means_sqlite_in_wal_mode_under_the_data_folder():
@@ -39,3 +39,19 @@ def test_envbool_and_envint_name_the_variable_they_cannot_read(monkeypatch):
         envbool("CLINICFLOW_X")
     with pytest.raises(ImproperlyConfigured, match="CLINICFLOW_X must be a whole number"):
         envint("CLINICFLOW_X", 5)
+
+
+def test_envnetworks_reads_addresses_and_networks(monkeypatch):
+    monkeypatch.setenv("CLINICFLOW_X", " 10.0.0.2, 172.16.0.0/12 ,2001:db8::/32,")
+    assert envnetworks("CLINICFLOW_X") == ["10.0.0.2", "172.16.0.0/12", "2001:db8::/32"]
+
+
+def test_envnetworks_is_empty_when_unset(monkeypatch):
+    monkeypatch.delenv("CLINICFLOW_X", raising=False)
+    assert envnetworks("CLINICFLOW_X") == []
+
+
+def test_envnetworks_names_the_variable_and_the_bad_entry(monkeypatch):
+    monkeypatch.setenv("CLINICFLOW_X", "10.0.0.2,proxy.local")
+    with pytest.raises(ImproperlyConfigured, match="must list IP addresses or networks, not 'proxy.local'"):
+        envnetworks("CLINICFLOW_X")

@@ -275,6 +275,7 @@ class TestBehindAProxy:
     @pytest.fixture(autouse=True)
     def forwarded_for(self, settings):
         settings.CLINICFLOW_CLIENT_IP_HEADER = "X-Forwarded-For"
+        settings.CLINICFLOW_TRUSTED_PROXIES = ["203.0.113.7"]  # the visitor fixture's socket address
 
     def test_it_records_the_address_from_the_proxy_header(self, visitor, moscow):
         visitor.post(URL, valid(), content_type="application/json",

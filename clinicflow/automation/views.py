@@ -6,7 +6,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 import clinicflow
-from clinicflow.automation.models import Job, WorkerHeartbeat
+
+from .models import Job, WorkerHeartbeat
+from .supervisor import embedded_status
 
 
 @never_cache
@@ -27,5 +29,7 @@ def healthz(request):
         "version": clinicflow.__version__,
         "database": {"status": "ok", "vendor": connection.vendor},
         "worker": {"status": "ok" if alive else "down", "alive": alive, "overdue_jobs": overdue,
-                   "failed_jobs": failed},
+                   "failed_jobs": failed,
+                   # `clinicflow run` also says how often its own worker had to be restarted.
+                   **(embedded_status() or {})},
     })
