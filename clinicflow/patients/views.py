@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.contrib import messages
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -15,9 +17,14 @@ def search_patients(user, query: str):
 
 @staff_required
 def search(request):
-    query = request.GET.get("q", "")
-    return render(request, "patients/search.html",
-                  {"patients": search_patients(request.user, query), "query": query, "section": "patients"})
+    query, limit = request.GET.get("q", ""), settings.CLINICFLOW_SEARCH_MAX_LENGTH
+    if len(query) > limit:
+        # A pasted page of text is nobody's name; unbounded, it grew SQL past SQLite's limits (a 500).
+        query = query[:limit]
+        messages.warning(request, _("The search was cut to its first %(limit)d characters.") % {"limit": limit})
+    return render(request, "patients/search.html", {"patients": search_patients(request.user, query),
+                                                    "query": query, "query_max_length": limit,
+                                                    "section": "patients"})
 
 
 @staff_required
