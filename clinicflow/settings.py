@@ -76,7 +76,10 @@ def data_dir_prepare(path: Path) -> Path:
     return path
 
 
-DATA_DIR = data_dir_prepare(Path(os.getenv("CLINICFLOW_DATA_DIR", Path.cwd() / "clinicflow-data")).resolve())
+DATA_DIR = Path(os.getenv("CLINICFLOW_DATA_DIR", Path.cwd() / "clinicflow-data")).resolve()
+if not os.getenv("CLINICFLOW_SECRET_KEY") or not os.getenv("DATABASE_URL"):
+    # Only when something is kept there: a PostgreSQL install with its key set may run on a read-only disk.
+    data_dir_prepare(DATA_DIR)
 DEBUG = envbool("CLINICFLOW_DEBUG")
 
 SECRET_KEY = os.getenv("CLINICFLOW_SECRET_KEY", "")
