@@ -57,9 +57,16 @@ def test_the_embedded_default_works_over_plain_http(client, receptionist, settin
     assert "Strict-Transport-Security" not in client.get("/queue/")
 
 
+def clean_environment(tmp_path, **env) -> dict:
+    """This process's environment without our settings (nor the browser tests' async switch) plus `env`."""
+    skip = {"DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CLINICFLOW_") and k not in skip}
+    return {**environment, "CLINICFLOW_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "clinicflow.settings",
+            **env}
+
+
 def run_settings(tmp_path, **env) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CLINICFLOW_") and k != "DATABASE_URL"}
-    environment.update(CLINICFLOW_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="clinicflow.settings", **env)
+    environment = clean_environment(tmp_path, **env)
     script = ("from django.conf import settings as s; import django; django.setup();"
               "print(s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT)")
     return subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True,
@@ -76,9 +83,7 @@ def test_the_older_secure_cookies_switch_still_makes_the_cookies_secure(tmp_path
 
 
 def test_with_clinicflow_https_the_deploy_check_only_asks_for_what_we_chose_not_to_do(tmp_path):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CLINICFLOW_") and k != "DATABASE_URL"}
-    environment.update(CLINICFLOW_DATA_DIR=str(tmp_path), CLINICFLOW_HTTPS="true",
-                       CLINICFLOW_ALLOWED_HOSTS="crm.clinic.example", DJANGO_SETTINGS_MODULE="clinicflow.settings")
+    environment = clean_environment(tmp_path, CLINICFLOW_HTTPS="true", CLINICFLOW_ALLOWED_HOSTS="crm.clinic.example")
     check = subprocess.run([sys.executable, "-m", "django", "check", "--deploy"], env=environment,
                            capture_output=True, text=True, timeout=60)
     warnings = {line.split(")")[0].strip("?: (") for line in check.stderr.splitlines() if line.startswith("?:")}
