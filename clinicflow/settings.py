@@ -5,9 +5,11 @@ rather than silently running with a surprise.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -32,6 +34,17 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
+def sqlite_database(path: Path | str) -> dict:
+    """The one SQLite configuration, for the default file and for DATABASE_URL=sqlite:///… alike."""
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        # WAL lets the worker write while web requests read; IMMEDIATE avoids lock-upgrade deadlocks.
+        "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                    "transaction_mode": "IMMEDIATE", "timeout": 20},
+    }
+
+
 def envnetworks(name: str) -> list[str]:
     """A comma-separated list of IP addresses or networks (CIDR); a typo stops the start."""
     import ipaddress
@@ -48,16 +61,10 @@ def envnetworks(name: str) -> list[str]:
 def database_from_url(url: str, data_dir: Path) -> dict:
     """Turn DATABASE_URL (postgres://user:pass@host:port/name or sqlite:///path) into Django's dict."""
     if not url:
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": data_dir / "clinicflow.sqlite3",
-            # WAL lets the worker write while web requests read; IMMEDIATE avoids lock-upgrade deadlocks.
-            "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                        "transaction_mode": "IMMEDIATE", "timeout": 20},
-        }
+        return sqlite_database(data_dir / "clinicflow.sqlite3")
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path[1:]) or ":memory:"}
+        return sqlite_database(unquote(parts.path[1:]) or ":memory:")
     if parts.scheme not in ("postgres", "postgresql"):
         raise ImproperlyConfigured(f"DATABASE_URL scheme must be postgres:// or sqlite://, not {parts.scheme!r}")
     return {
@@ -73,7 +80,19 @@ def database_from_url(url: str, data_dir: Path) -> dict:
     }
 
 
+def data_dir_prepare(path: Path) -> Path:
+    """The data folder holds the database and the secret key: only its owner may enter it."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_mode & 0o077 and info.st_uid == getattr(os, "getuid", lambda: info.st_uid)():
+        path.chmod(0o700)  # an installation from before this rule, or a folder made by hand
+    return path
+
+
 DATA_DIR = Path(os.getenv("CLINICFLOW_DATA_DIR", Path.cwd() / "clinicflow-data")).resolve()
+if not os.getenv("CLINICFLOW_SECRET_KEY") or not os.getenv("DATABASE_URL"):
+    # Only when something is kept there: a PostgreSQL install with its key set may run on a read-only disk.
+    data_dir_prepare(DATA_DIR)
 DEBUG = envbool("CLINICFLOW_DEBUG")
 
 SECRET_KEY = os.getenv("CLINICFLOW_SECRET_KEY", "")
@@ -85,7 +104,6 @@ if not SECRET_KEY:
     else:
         import secrets
 
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
         SECRET_KEY = secrets.token_urlsafe(50)
         key_file.write_text(SECRET_KEY)
         key_file.chmod(0o600)
@@ -106,6 +124,8 @@ INSTALLED_APPS = [
     "django_include_bootstrap",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "clinicflow.core",
     "clinicflow.accounts",
     "clinicflow.clinic",
@@ -123,7 +143,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static assets are answered here and skip everything below: they may be cached, pages may not.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "clinicflow.core.middleware.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,8 +155,12 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): has this session entered its code?
     "django.contrib.messages.middleware.MessageMiddleware",
     "clinicflow.compliance.middleware.AccessLogMiddleware",
+    "clinicflow.core.middleware.IdleTimeoutMiddleware",
+    "clinicflow.core.middleware.HostileInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into our lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinicflow.urls"
@@ -163,13 +190,69 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# django-axes comes first so that a locked-out user name is refused before its password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 12 * 3600
-SESSION_COOKIE_SECURE = envbool("CLINICFLOW_SECURE_COOKIES")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- security -----------------------------------------------------------------------------------
+# Production behind a TLS-terminating proxy. Off by default: the embedded http://127.0.0.1 install
+# must keep working over plain http (secure cookies would never come back and nobody could log in).
+CLINICFLOW_HTTPS = envbool("CLINICFLOW_HTTPS")
+# CLINICFLOW_SECURE_COOKIES is the older, narrower switch; still honoured (cookies only).
+SESSION_COOKIE_SECURE = CLINICFLOW_HTTPS or envbool("CLINICFLOW_SECURE_COOKIES")
+CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if CLINICFLOW_HTTPS:
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    # Not includeSubDomains/preload: the clinic's other sites on sibling subdomains are not ours to force.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+    SECURE_SSL_REDIRECT = True
+    # The proxy terminates TLS and says so in this header (it must set it, overwriting the client's).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Health probes of a load balancer or of `clinicflow run` itself speak plain http to the app.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Log-in lockout (django-axes, state in the database so every process sees it): after this many wrong
+# passwords for one user name from one address, that pair is refused for the cool-off time.
+CLINICFLOW_LOGIN_FAILURE_LIMIT = envint("CLINICFLOW_LOGIN_FAILURE_LIMIT", 5)
+CLINICFLOW_LOGIN_COOLOFF_MINUTES = envint("CLINICFLOW_LOGIN_COOLOFF_MINUTES", 15)
+AXES_FAILURE_LIMIT = CLINICFLOW_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=CLINICFLOW_LOGIN_COOLOFF_MINUTES)
+# The pair, not the address alone: receptionists behind one clinic NAT must not lock each other out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "clinicflow.core.ratelimit.client_ip"
+AXES_LOCKOUT_CALLABLE = "clinicflow.accounts.views.login_locked_out"
+AXES_RESET_ON_SUCCESS = True
+# "Try again in 15 minutes" stays true: more tries during the lock do not push it further.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Successful log-ins are not needed for the lockout; a table of addresses with no retention rule is.
+AXES_DISABLE_ACCESS_LOG = True
+
+# Content-Security-Policy on every answer: scripts and styles only from us or carrying this response's
+# nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+    },
+}
+
+# A staff session with no activity for this long is logged out; the live queue's polling does not count.
+CLINICFLOW_IDLE_MINUTES = envint("CLINICFLOW_IDLE_MINUTES", 30)
+# Longest patient search on the pages, in characters.
+CLINICFLOW_SEARCH_MAX_LENGTH = 200
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский")]
@@ -195,7 +278,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.getenv("CLINICFLOW_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes.apps": {"level": "WARNING"}},
 }
 
 # --- clinicflow ---------------------------------------------------------------------------------

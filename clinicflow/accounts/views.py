@@ -10,6 +10,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -137,3 +138,17 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         form.add_error("code", CODE_ERRORS[result])
     context = {"form": form, "next": next_url, **NOTHING_OF_THE_CLINIC}
     return render(request, "accounts/two_factor_verify.html", context)
+
+
+def login_locked_out(request, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' answer to a locked-out user name + address: the log-in page, saying why (429).
+
+    Used for the staff log-in and the admin's alike, so that both explain the lock the same way.
+    """
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    return render(request, "registration/login.html", {
+        "form": AuthenticationForm(request, initial={"username": username}),
+        "next": request.POST.get("next") or request.GET.get("next", ""),
+        "locked_out": True,
+        "cooloff_minutes": settings.CLINICFLOW_LOGIN_COOLOFF_MINUTES,
+    }, status=429)

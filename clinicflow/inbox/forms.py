@@ -10,7 +10,17 @@ from .services import CONSENT_REQUIRED
 class PhoneInquiryForm(forms.Form):
     """A call taken by the front desk, typed in while on the phone."""
 
-    phone = forms.CharField(label=_("Phone"), max_length=40)
+    phone = forms.CharField(label=_("Phone"), max_length=40, widget=forms.TextInput(attrs={"autofocus": True}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Bootstrap's classes are set here, not by an inline script (the page's CSP allows none).
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            else:
+                widget.attrs.setdefault("class", "form-select" if isinstance(widget, forms.Select) else "form-control")
 
     def clean_phone(self):
         # The service checks it again; checking here too shows every mistake after one submit.

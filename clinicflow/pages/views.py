@@ -4,6 +4,7 @@ Every section of the card lists through its app's gate, so in a clinic whose bra
 patients a card opened at one branch never shows another branch's inquiries, visits, cases or tasks.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -23,12 +24,12 @@ from clinicflow.scheduling.access import appointments_visible_to
 from clinicflow.tasks.access import tasks_visible_to
 
 SEARCH_RESULTS = 50
-SEARCH_MAX_LENGTH = 200
 
 
 def search_patients(user, query: str) -> list:
     """Patients matching `query` among those the user may read; each hit is logged as a read."""
-    found = gates.patients_visible_to(user).search(query[:SEARCH_MAX_LENGTH]).prefetch_related("identities")
+    query = query[:settings.CLINICFLOW_SEARCH_MAX_LENGTH]
+    found = gates.patients_visible_to(user).search(query).prefetch_related("identities")
     return gates.patients_found(user, list(found[:SEARCH_RESULTS]))
 
 
@@ -45,10 +46,13 @@ def home(request):
 
 @gates.patient_reader_required
 def search(request):
-    query = request.GET.get("q", "")
-    return render(request, "pages/search.html",
-                  {"patients": search_patients(request.user, query), "query": query[:SEARCH_MAX_LENGTH],
-                   "section": "patients"})
+    query, limit = request.GET.get("q", ""), settings.CLINICFLOW_SEARCH_MAX_LENGTH
+    if len(query) > limit:
+        # A pasted page of text is nobody's name; unbounded, it grew SQL past SQLite's limits (a 500).
+        query = query[:limit]
+        messages.warning(request, _("The search was cut to its first %(limit)d characters.") % {"limit": limit})
+    return render(request, "pages/search.html", {"patients": search_patients(request.user, query), "query": query,
+                                                 "query_max_length": limit, "section": "patients"})
 
 
 @gates.patient_reader_required

@@ -104,7 +104,8 @@ def send_inquiry(port: int, *, source: str, forwarded_for: str = "") -> int:
 
 
 def consent_addresses() -> list[str]:
-    return list(Consent.objects.filter(purpose=Consent.Purpose.PROCESSING).order_by("id").values_list("ip_address", flat=True))
+    consents = Consent.objects.filter(purpose=Consent.Purpose.PROCESSING).order_by("id")
+    return list(consents.values_list("ip_address", flat=True))
 
 
 def test_each_visitor_behind_the_proxy_has_their_own_rate_limit(proxy_port):

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError
 from django.db import transaction
 from django.db.models import Count, Max, Min
+from django.http import HttpRequest
 
 from clinicflow.accounts.models import Role, user_branch_ids, user_roles
 from clinicflow.automation.models import Job
@@ -63,8 +64,9 @@ def test_it_creates_the_catalogue(demo):
 def test_the_printed_logins_work(demo, client):
     assert "reception / reception-demo" in demo and "admin / admin-demo" in demo
     with fast_passwords():
-        assert client.login(username="reception", password="reception-demo")
-        assert client.login(username="admin", password="admin-demo")
+        # The log-in lockout (django-axes) needs the request a real log-in has.
+        assert client.login(request=HttpRequest(), username="reception", password="reception-demo")
+        assert client.login(request=HttpRequest(), username="admin", password="admin-demo")
     reception = User.objects.get(username="reception")
     assert user_roles(reception) == {Role.RECEPTIONIST}
     assert user_branch_ids(reception) == {Branch.objects.get(time_zone="Europe/Moscow").pk}

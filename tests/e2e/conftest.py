@@ -38,14 +38,25 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server) -> Page:
-    """A fresh browser tab on the live server, 1366x768; fails the test on any uncaught JavaScript error."""
+    """A fresh browser tab on the live server, 1366x768.
+
+    Fails the test on any uncaught JavaScript error and on any Content-Security-Policy violation the
+    browser reports in the console (a blocked inline script or style, an eval, a foreign source).
+    """
     context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url, locale="en-US")
     page = context.new_page()
-    js_errors = []
+    js_errors, csp_violations = [], []
     page.on("pageerror", lambda error: js_errors.append(error))
+    page.on("console", lambda message: csp_violations.append(f"{page.url}: {message.text}")
+            if is_csp_violation(message.text) else None)
     yield page
     context.close()
     assert not js_errors, f"JavaScript errors on the page: {js_errors}"
+    assert not csp_violations, f"Content-Security-Policy violations: {csp_violations}"
+
+
+def is_csp_violation(text: str) -> bool:
+    return "Content Security Policy" in text or "Content-Security-Policy" in text
 
 
 def log_in(page: Page, username: str, password: str) -> None:

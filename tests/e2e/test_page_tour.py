@@ -1,5 +1,8 @@
 """A working morning at the clinic, page by page: every main page fits 1366x768 without sideways scrolling.
 
+The `page` fixture fails the tour on any Content-Security-Policy violation, so the tour also walks the
+pages that exist mostly for it (the phone-call form, patient search, the Django admin's screens).
+
 The screenshots land in test-artifacts/screenshots/tour-*.png for a person to look at. With
 CLINICFLOW_README_SCREENSHOTS=1 the queue is also saved as docs/img/queue.png, the README's picture
 (only on request, so a test run does not rewrite a tracked image).
@@ -10,6 +13,7 @@ from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -156,3 +160,42 @@ def test_a_working_morning_fits_a_1366x768_screen_page_by_page(page, morning, sc
     expect(page.get_by_text("Call back: ECG results are ready")).to_be_visible()
     fits_the_screen(page)
     screenshot(page, "tour-tasks")
+
+    page.get_by_role("link", name="Patients").click()
+    page.get_by_placeholder("Name, phone or e-mail").fill("Volkova")
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("link", name="Tatiana Volkova")).to_be_visible()
+    fits_the_screen(page)
+
+    page.goto("/inquiries/new/")
+    expect(page.get_by_label("Phone")).to_be_focused()
+    fits_the_screen(page)
+    screenshot(page, "tour-phone-inquiry")
+
+
+def test_the_admin_screens_work_under_the_content_security_policy(page, morning, clinic, screenshot):
+    """The admin's own scripts (inlines, date and time pickers, two-box selects) run without a violation."""
+    User.objects.create_superuser("root", password="pass-root")
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill("root")
+    page.get_by_label("Password").fill("pass-root")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#site-name")).to_contain_text("clinicflow")
+    screenshot(page, "tour-admin")
+
+    appointment = Appointment.objects.get()
+    for url, ready in [
+        (f"/admin/auth/user/{clinic['rita'].pk}/change/", "#id_username"),
+        (f"/admin/clinic/branch/{clinic['branches'][0].pk}/change/", "#id_name"),
+        (f"/admin/clinic/doctor/{clinic['doctor'].pk}/change/", "#id_full_name"),
+        (f"/admin/scheduling/appointment/{appointment.pk}/change/", ".datetimeshortcuts"),
+        (f"/admin/inbox/inquiry/{morning[0].pk}/change/", "#content"),
+        ("/admin/inbox/inquiry/", "#changelist"),
+        ("/admin/axes/accessattempt/", "#changelist"),
+    ]:
+        page.goto(url)
+        expect(page.locator(ready).first).to_be_visible()
+    page.goto(f"/admin/scheduling/appointment/{appointment.pk}/change/")
+    page.locator(".datetimeshortcuts a").first.click()  # "Today": the admin's own script, not inline
+    page.goto(f"/admin/clinic/branch/{clinic['branches'][0].pk}/change/")
+    page.locator(".add-row a").first.click()  # add another working-hours row (inlines.js)
