@@ -2,7 +2,7 @@ from datetime import date, datetime
 
 from ninja import Router, Schema
 
-from clinicflow.core.api_types import DbId
+from clinicflow.core.api_types import DbId, SearchText
 
 from .access import patient_for_user
 from .views import search_patients
@@ -32,7 +32,7 @@ class PatientOut(Schema):
 
 
 @router.get("", response=list[PatientOut], summary="Find patients by name, phone or e-mail")
-def list_patients(request, q: str = ""):
+def list_patients(request, q: SearchText = ""):
     return list(search_patients(request.auth, q))
 
 

@@ -42,7 +42,7 @@ class AppointmentIn(Schema):
 
 
 class StatusIn(Schema):
-    status: str
+    status: Appointment.Status
 
 
 def _appointments(user):
