@@ -1,11 +1,12 @@
 """Field types every API router shares, so bad input is a 422 naming the field, never a 500."""
 
+import re
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
 from django.utils.translation import gettext
-from pydantic import AfterValidator, Field, StrictBool, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 # What the published schema says about every text input. A lone surrogate cannot occur in UTF-8, so
@@ -21,6 +22,13 @@ def _plain_text(value: str) -> str:
     if any("\ud800" <= char <= "\udfff" for char in value):
         raise PydanticCustomError("text_surrogate", gettext("Text must be valid Unicode (no lone surrogates)."))
     return value
+
+
+def _written_as_iso_8601(value: Any) -> Any:
+    # pydantic would also read 0.5 or "1700000000" as seconds since 1970: too easy to send by mistake.
+    if isinstance(value, datetime) or (isinstance(value, str) and re.match(r"\d{4}-\d{2}-\d{2}", value)):
+        return value
+    raise PydanticCustomError("datetime_iso", gettext("give the time in ISO 8601, e.g. 2026-12-01T10:00:00+03:00"))
 
 
 def _sensible_moment(value: datetime) -> datetime:
@@ -42,7 +50,7 @@ PageUrl = Annotated[str, AfterValidator(_plain_text),
 # A database id: larger numbers would overflow the database's integer and fail deep inside a query.
 DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 # An aware time within two centuries: naive times are ambiguous across branch zones.
-Moment = Annotated[datetime, AfterValidator(_sensible_moment),
+Moment = Annotated[datetime, BeforeValidator(_written_as_iso_8601), AfterValidator(_sensible_moment),
                    Field(json_schema_extra={"pattern": r"^(19[0-9]{2}|20[0-9]{2}|2100)-"})]
 # How many rows a list endpoint returns.
 Limit = Annotated[int, Field(ge=1, le=1000)]
