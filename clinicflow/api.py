@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja import errors as ninja_errors
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 import clinicflow
@@ -45,7 +46,69 @@ class StaffSession(SessionAuth):
         return user if two_factor_step(request) is None else None
 
 
-api = NinjaAPI(
+class UnsupportedMediaType(Exception):
+    """A request body that does not say it is JSON."""
+
+
+class JsonBodies(Parser):
+    """Bodies are parsed only when they say they are JSON (any charset parameter).
+
+    Reading a form post or plain text as JSON would accept things the client never meant as JSON.
+    """
+
+    def parse_body(self, request):
+        if request.content_type.lower() != "application/json":
+            raise UnsupportedMediaType(request.content_type)
+        return super().parse_body(request)
+
+
+class ClinicflowAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        schema = super().get_openapi_schema(**kwargs)
+        _document_errors(schema)
+        return schema
+
+
+PROBLEM = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+VALIDATION_PROBLEM = {
+    "type": "object", "required": ["detail"],
+    "properties": {"detail": {"type": "array", "items": {
+        "type": "object", "required": ["loc", "msg", "type"],
+        "properties": {"loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+                       "msg": {"type": "string"}, "type": {"type": "string"}}}}},
+}
+ERROR_DESCRIPTIONS = {
+    400: "The body is not valid JSON", 401: "No valid token or session", 403: "Not allowed (or the CSRF check failed)",
+    404: "Not found, or not visible to this user", 415: "The body is not sent as application/json",
+    422: "Invalid input: each entry names its field", 429: "Too many requests",
+}
+
+
+def _document_errors(schema: dict) -> None:
+    """Add the error answers each operation can really give, so clients (and schemathesis) know them."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("Problem", PROBLEM)
+    components["ValidationProblem"] = VALIDATION_PROBLEM
+    for path_item in schema["paths"].values():
+        for operation in path_item.values():
+            secured = bool(operation.get("security"))
+            has_body = "requestBody" in operation
+            names_an_object = any(p["in"] == "path" for p in operation.get("parameters", [])) or has_body
+            codes = {422}
+            if has_body:
+                codes |= {400, 415}
+            if secured:
+                codes |= {401, 403}
+            if secured and names_an_object:
+                codes.add(404)
+            for code in codes:
+                body = "ValidationProblem" if code == 422 else "Problem"
+                operation["responses"].setdefault(code, {
+                    "description": ERROR_DESCRIPTIONS[code],
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}})
+
+
+api = ClinicflowAPI(
     title="clinicflow API",
     version=clinicflow.__version__,
     description="Patients, inquiries, cases, appointments and tasks of a clinicflow installation. "
@@ -53,7 +116,17 @@ api = NinjaAPI(
     "the same rules apply as in the web interface.",
     auth=[BearerToken(), StaffSession()],
     urls_namespace="api",
+    parser=JsonBodies(),
 )
+
+
+@api.exception_handler(ninja_errors.HttpError)
+def http_error(request, exc: ninja_errors.HttpError):
+    # ninja turns any parser exception into a 400; a body that is not JSON at all deserves its own answer.
+    if isinstance(exc.__cause__, UnsupportedMediaType):
+        detail = _("Send the body as JSON with “Content-Type: application/json”.")
+        return api.create_response(request, {"detail": detail}, status=415)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(ValidationError)

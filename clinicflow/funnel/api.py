@@ -1,13 +1,14 @@
 from datetime import datetime
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from ninja import Body, Field, Router, Schema
 
 from clinicflow.clinic.models import Branch
-from clinicflow.core.api_types import DbId, Limit
+from clinicflow.core.api_types import DbId, Limit, Text, one_of
 
 from .access import case_for_user, cases_visible_to
-from .models import Source
+from .models import Source, Stage
 from .services import case_move, case_record_intake, case_transfer
 
 router = Router(tags=["cases"])
@@ -47,16 +48,21 @@ class CaseOut(Schema):
 
 class TransferIn(Schema):
     branch_id: DbId
-    reason: str = Field(max_length=200)
+    reason: Text = Field(max_length=200)
 
 
 class MoveIn(Schema):
-    stage: str
-    reason: str = Field("", max_length=200)
+    stage: Stage
+    reason: Text = Field("", max_length=200)
+
+
+# Question keys are slugs of at most 40 characters; an answer is stored up to 500 characters.
+IntakeKey = Annotated[Text, Field(max_length=40)]
+IntakeAnswer = Annotated[Text, Field(max_length=500)]
 
 
 @router.get("", response=list[CaseOut])
-def list_cases(request, stage: str = "", patient_id: DbId | None = None, limit: Limit = 100):
+def list_cases(request, stage: one_of(Stage, "") = "", patient_id: DbId | None = None, limit: Limit = 100):
     cases = cases_visible_to(request.auth).prefetch_related("transitions")
     if stage:
         cases = cases.filter(stage=stage)
@@ -77,7 +83,7 @@ def move_case(request, case_id: DbId, payload: MoveIn):
 
 
 @router.put("/{case_id}/intake", response=CaseOut, summary="Store the intake script's answers")
-def put_intake(request, case_id: DbId, payload: Body[dict[str, str]]):
+def put_intake(request, case_id: DbId, payload: Body[dict[IntakeKey, IntakeAnswer]]):
     return case_record_intake(case=case_for_user(request.auth, case_id, write=True), answers=payload)
 
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema, Status
 
-from clinicflow.core.api_types import DbId, Limit
+from clinicflow.core.api_types import DbId, Flag, Limit, MustBeTrue, PageUrl, Text, one_of
 from clinicflow.core.ratelimit import client_ip, rate_limit_allows
 from clinicflow.patients.models import Channel
 
@@ -20,29 +20,38 @@ public_router = Router(tags=["public"], auth=None)
 API_FIELD_NAMES = {"branch": "branch_id", "specialty": "specialty_id", "service": "service_id"}
 
 
+def _consent_is_required(schema: dict) -> None:
+    """Consent has to be true: the schema says so, while the service still reports a missing one next to the
+    other fields' errors (so the model keeps its default)."""
+    schema["properties"]["consent"].pop("default", None)
+    schema["required"] = [*schema.get("required", []), "consent"]
+
+
 class InquiryIn(Schema):
     """An inquiry as a website form or widget sends it. Every field is checked; all errors come back at once."""
 
-    name: str = Field("", max_length=160, description="The patient's name as typed")
-    phone: str = Field("", max_length=40, description="Any common spelling; stored as E.164")
-    email: str = Field("", max_length=254)
-    consent: bool = Field(False, description="Consent to the processing of personal data (required)")
-    marketing_consent: bool = Field(False, description="Consent to marketing messages; for a number not yet "
+    model_config = {"json_schema_extra": _consent_is_required}
+
+    name: Text = Field("", max_length=160, description="The patient's name as typed")
+    phone: Text = Field("", max_length=40, description="Any common spelling; stored as E.164")
+    email: Text = Field("", max_length=254)
+    consent: MustBeTrue = Field(False, description="Consent to the processing of personal data (required)")
+    marketing_consent: Flag = Field(False, description="Consent to marketing messages; for a number not yet "
                                     "confirmed it waits until the number confirms it (double opt-in)")
-    consent_text_version: str = Field("", max_length=32, description="The version of the consent text shown")
+    consent_text_version: Text = Field("", max_length=32, description="The version of the consent text shown")
     branch_id: DbId | None = None
     specialty_id: DbId | None = None
     service_id: DbId | None = None
-    preferred_time: str = Field("", max_length=200)
-    comment: str = Field("", max_length=2000)
-    utm_source: str = Field("", max_length=200)
-    utm_medium: str = Field("", max_length=200)
-    utm_campaign: str = Field("", max_length=200)
-    utm_term: str = Field("", max_length=200)
-    utm_content: str = Field("", max_length=200)
-    page_url: str = Field("", max_length=1000)
-    referrer: str = Field("", max_length=1000)
-    request_id: str = Field("", max_length=120,
+    preferred_time: Text = Field("", max_length=200)
+    comment: Text = Field("", max_length=2000)
+    utm_source: Text = Field("", max_length=200)
+    utm_medium: Text = Field("", max_length=200)
+    utm_campaign: Text = Field("", max_length=200)
+    utm_term: Text = Field("", max_length=200)
+    utm_content: Text = Field("", max_length=200)
+    page_url: PageUrl = ""
+    referrer: PageUrl = ""
+    request_id: Text = Field("", max_length=120,
                             description="Your id for this submission: sending it again creates nothing twice")
 
     def draft(self, channel: str, ip: str | None = None) -> InquiryDraft:
@@ -67,7 +76,7 @@ class InquiryIn(Schema):
 
 
 class StaffInquiryIn(InquiryIn):
-    channel: str = Field(Channel.PHONE, description="phone, web, whatsapp, telegram, vk, sms, email, walk_in")
+    channel: Channel = Field(Channel.PHONE, description="How the patient got in touch")
 
 
 class InquiryAccepted(Schema):
@@ -101,7 +110,7 @@ class InquiryOut(Schema):
 
 
 class ResponseIn(Schema):
-    text: str
+    text: Text = Field(max_length=4000)
 
 
 class Problem(Schema):
@@ -127,7 +136,7 @@ def public_inquiry(request, payload: InquiryIn):
 
 
 @router.get("", response=list[InquiryOut], summary="Inquiries, oldest first; by default the live queue")
-def list_inquiries(request, status: str = "waiting", limit: Limit = 100):
+def list_inquiries(request, status: one_of(Inquiry.Status, "waiting") = "waiting", limit: Limit = 100):
     inquiries = inquiries_visible_to(request.auth)
     inquiries = inquiries.waiting() if status == "waiting" else inquiries.filter(status=status)
     return list(inquiries.order_by("received_at", "id")[:limit])

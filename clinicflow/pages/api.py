@@ -3,7 +3,7 @@ from datetime import date, datetime
 from ninja import Router, Schema
 
 from clinicflow import gates
-from clinicflow.core.api_types import DbId
+from clinicflow.core.api_types import DbId, SearchText
 
 from .views import search_patients
 
@@ -32,7 +32,7 @@ class PatientOut(Schema):
 
 
 @router.get("", response=list[PatientOut], summary="Find patients by name, phone or e-mail")
-def list_patients(request, q: str = ""):
+def list_patients(request, q: SearchText = ""):
     gates.require_patient_reader(request.auth)
     return search_patients(request.auth, q)
 

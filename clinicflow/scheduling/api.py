@@ -41,7 +41,7 @@ class AppointmentIn(Schema):
 
 
 class StatusIn(Schema):
-    status: str
+    status: Appointment.Status
 
 
 @router.get("", response=list[AppointmentOut])

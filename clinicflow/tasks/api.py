@@ -5,7 +5,8 @@ from django.http import Http404
 from ninja import Field, Router, Schema, Status
 
 from clinicflow import gates
-from clinicflow.core.api_types import DbId, Moment
+from clinicflow.accounts.models import Role
+from clinicflow.core.api_types import DbId, Flag, Moment, Text, one_of
 
 from .access import task_for_user
 from .models import Task
@@ -29,12 +30,12 @@ class TaskOut(Schema):
 
 
 class TaskIn(Schema):
-    title: str = Field(max_length=200)
+    title: Text = Field(min_length=1, max_length=200)
     branch_id: DbId
     due_at: Moment
-    kind: str = Task.Kind.CALLBACK
-    role: str = ""
-    assign_to_me: bool = True
+    kind: Task.Kind = Task.Kind.CALLBACK
+    role: one_of(Role, "") = Field("", description="A role whose members all see the task")
+    assign_to_me: Flag = True
 
 
 @router.get("", response=list[TaskOut], summary="Open tasks: mine, my role's, or overdue")

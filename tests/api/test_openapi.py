@@ -39,3 +39,27 @@ def test_the_public_endpoint_asks_for_no_credentials(schema):
 def test_it_describes_the_inquiry_form_fields(schema):
     fields = schema["components"]["schemas"]["InquiryIn"]["properties"]
     assert {"name", "phone", "consent", "branch_id", "request_id", "utm_source"} <= set(fields)
+
+
+def test_every_operation_lists_the_errors_it_can_give(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            codes = set(operation["responses"])
+            assert "422" in codes, (method, path)
+            if "security" in operation:
+                assert {"401", "403"} <= codes, (method, path)
+            if "requestBody" in operation:
+                assert {"400", "415"} <= codes, (method, path)
+    assert "429" in schema["paths"]["/api/v1/public/inquiries"]["post"]["responses"]
+    assert "404" in schema["paths"]["/api/v1/patients/{patient_id}"]["get"]["responses"]
+
+
+def test_it_publishes_the_value_ranges(schema):
+    fields = schema["components"]["schemas"]["InquiryIn"]["properties"]
+    assert fields["name"]["maxLength"] == 160
+    assert fields["name"]["pattern"] == "^[^\\x00]*$"
+    assert fields["consent"] == {"const": True, "type": "boolean", "title": "Consent",
+                                 "description": "Consent to the processing of personal data (required)"}
+    assert "consent" in schema["components"]["schemas"]["InquiryIn"]["required"]
+    search = schema["paths"]["/api/v1/patients"]["get"]["parameters"][0]["schema"]
+    assert search["maxLength"] == 200
