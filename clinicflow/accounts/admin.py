@@ -14,13 +14,15 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext_lazy as _
 
+from clinicflow.core.admin import CountsOnlyOnDelete
+
 from .decorators import two_factor_redirect
 from .models import ApiToken, Role, StaffMember, TokenScope
 from .services import two_factor_step
 
 
 @admin.register(StaffMember)
-class StaffMemberAdmin(admin.ModelAdmin):
+class StaffMemberAdmin(CountsOnlyOnDelete):
     list_display = ["user"]
     filter_horizontal = ["branches"]
 
@@ -144,7 +146,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(CountsOnlyOnDelete, UserAdmin):
     inlines = [StaffMemberInline]
     list_display = ["username", "first_name", "last_name", "is_active", "is_superuser"]
     list_filter = ["groups", "is_active", "is_superuser"]

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from clinicflow.core.admin import CountsOnlyOnDelete
+
 from .models import Branch, ClinicSettings, ClosedDay, Doctor, Service, Specialty, WorkingHours
 
 
@@ -14,25 +16,25 @@ class ClosedDayInline(admin.TabularInline):
 
 
 @admin.register(Branch)
-class BranchAdmin(admin.ModelAdmin):
+class BranchAdmin(CountsOnlyOnDelete):
     list_display = ["name", "address", "time_zone", "holiday_country"]
     inlines = [WorkingHoursInline, ClosedDayInline]
 
 
 @admin.register(Specialty)
-class SpecialtyAdmin(admin.ModelAdmin):
+class SpecialtyAdmin(CountsOnlyOnDelete):
     search_fields = ["name"]
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(CountsOnlyOnDelete):
     list_display = ["name", "specialty", "duration_minutes", "price", "active"]
     list_filter = ["specialty", "active"]
     search_fields = ["name"]
 
 
 @admin.register(Doctor)
-class DoctorAdmin(admin.ModelAdmin):
+class DoctorAdmin(CountsOnlyOnDelete):
     list_display = ["full_name", "active", "mis_id"]
     list_filter = ["active", "branches", "specialties"]
     filter_horizontal = ["specialties", "branches"]
@@ -40,7 +42,7 @@ class DoctorAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClinicSettings)
-class ClinicSettingsAdmin(admin.ModelAdmin):
+class ClinicSettingsAdmin(CountsOnlyOnDelete):
     """A single row: it can be changed, never added twice or deleted."""
 
     def has_add_permission(self, request):

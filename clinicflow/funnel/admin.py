@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from clinicflow.core.admin import CountsOnlyOnDelete
+
 from .models import IntakeQuestion
 
 # Patient data (patients, inquiries, cases, visits, tasks, consents) has no admin pages: it is read and
@@ -7,6 +9,6 @@ from .models import IntakeQuestion
 
 
 @admin.register(IntakeQuestion)
-class IntakeQuestionAdmin(admin.ModelAdmin):
+class IntakeQuestionAdmin(CountsOnlyOnDelete):
     list_display = ["label", "key", "kind", "required", "position", "active"]
     list_editable = ["position", "active"]

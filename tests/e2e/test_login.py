@@ -5,7 +5,7 @@ from .conftest import log_in
 
 def test_a_receptionist_logs_in_through_the_form_and_lands_on_the_live_queue(page, receptionist, screenshot):
     page.goto("/")
-    expect(page).to_have_url("/login/?next=/queue/")
+    expect(page).to_have_url("/login/?next=/")
 
     log_in(page, "rita", "not-her-password")
     expect(page.get_by_role("alert")).to_have_text("Wrong user name or password.")
