@@ -48,7 +48,7 @@ def test_a_receptionist_sets_up_an_authenticator_app_and_logs_in_with_its_code(r
     expect(page).to_have_url("/login/")
 
     log_in(page, "rita", "pass-rita")
-    expect(page).to_have_url(re.compile(r"/account/two-factor/verify/\?next=%2Fqueue%2F$"))
+    expect(page).to_have_url(re.compile(r"/account/two-factor/verify/\?next=%2F$"))
     assert_card_fits(page, PHONE["width"])
     page.get_by_label("Code from your authenticator app").fill(wrong_code(secret))
     page.get_by_role("button", name="Continue").click()
