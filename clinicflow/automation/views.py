@@ -1,10 +1,7 @@
 from datetime import timedelta
 
-from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
@@ -37,16 +34,3 @@ def healthz(request):
                    **(embedded_status() or {})},
     })
 
-
-def login_locked_out(request, original_response=None, credentials=None) -> HttpResponse:
-    """django-axes' answer to a locked-out user name + address: the log-in page, saying why (429).
-
-    Used for the staff log-in and the admin's alike, so that both explain the lock the same way.
-    """
-    username = (credentials or {}).get("username") or request.POST.get("username", "")
-    return render(request, "registration/login.html", {
-        "form": AuthenticationForm(request, initial={"username": username}),
-        "next": request.POST.get("next") or request.GET.get("next", ""),
-        "locked_out": True,
-        "cooloff_minutes": settings.CLINICFLOW_LOGIN_COOLOFF_MINUTES,
-    }, status=429)
