@@ -146,9 +146,17 @@ class History:
                                    preferred_channel=preferred, language="ru", created_at=since))
         person = Person(patient, mobile_phone(self.rng, self.phones))
         self.add(PatientIdentity(patient=patient, channel=Channel.PHONE, address=person.phone, created_at=since))
-        for purpose in [Consent.Purpose.SERVICE] + ([Consent.Purpose.MARKETING] if self.rng.random() < 0.3 else []):
-            self.add(Consent(patient=patient, purpose=purpose, given_at=since, source=channel,
-                             text_version=CONSENT_TEXT_VERSION))
+        # As inquiry_receive records them: processing and service at once; marketing for some, confirmed by the
+        # number (a reply or a call) a day later; and transfer abroad for those who write in foreign messengers.
+        P = Consent.Purpose
+        purposes = [(P.PROCESSING, since), (P.SERVICE, since)]
+        if self.rng.random() < 0.3:
+            purposes.append((P.MARKETING, since + timedelta(days=1)))
+        if channel in Consent.CROSS_BORDER_CHANNELS:
+            purposes.append((P.CROSS_BORDER, since))
+        for purpose, confirmed_at in purposes:
+            self.add(Consent(patient=patient, purpose=purpose, given_at=since, confirmed_at=confirmed_at,
+                             source=channel, text_version=CONSENT_TEXT_VERSION))
         return person
 
     def add_messenger(self, person: Person, channel: str, at: datetime) -> None:

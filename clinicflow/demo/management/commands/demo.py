@@ -32,4 +32,6 @@ def login_line() -> str:
     url = f"http://{os.getenv('CLINICFLOW_HOST', '127.0.0.1')}:{os.getenv('CLINICFLOW_PORT', '8000')}/"
     return (f"Log in at {url} as reception / {demo_password('reception')} (receptionist, Moscow) or admin / "
             f"{demo_password('admin')} (clinic admin). Also: reception-nsk / {demo_password('reception-nsk')} "
-            f"(receptionist, Novosibirsk), manager / {demo_password('manager')} (front-office manager).")
+            f"(receptionist, Novosibirsk), manager / {demo_password('manager')} (front-office manager), "
+            f"marketing / {demo_password('marketing')} (marketer), compliance / {demo_password('compliance')} "
+            f"(compliance officer).")
