@@ -27,6 +27,8 @@ class StaffMember(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="staff")
     branches = models.ManyToManyField(Branch, related_name="staff", blank=True)
+    # Empty: the clinic's default language (Settings → Clinic settings).
+    language = models.CharField(_("interface language"), max_length=8, choices=settings.LANGUAGES, blank=True)
 
     def __str__(self):
         return str(self.user)

@@ -2,6 +2,7 @@ from datetime import date
 from zoneinfo import ZoneInfo, available_timezones
 
 import holidays as holiday_calendars
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -164,6 +165,12 @@ class ClinicSettings(models.Model):
         help_text=_("Shared: staff of any branch read every patient's card, cases, visits and messages, and "
                     "act on their own branches' ones. Each branch: a contact at your branch shows you the "
                     "inquiry and that the patient exists, never another branch's visits, messages or notes."))
+    default_language = models.CharField(
+        _("default language"), max_length=8, choices=settings.LANGUAGES, default="ru",
+        help_text=_("The interface language of staff who have not chosen one, and of the log-in page."))
+    default_branch = models.ForeignKey(
+        Branch, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("default branch"),
+        help_text=_("Where website inquiries that name no branch go."))
 
     class Meta:
         verbose_name = verbose_name_plural = _("clinic settings")
