@@ -7,4 +7,7 @@ urlpatterns = [
     path("patients/", views.search, name="search"),
     path("patients/<int:patient_id>/", views.card, name="card"),
     path("patients/<int:patient_id>/consents/", views.consent_change, name="consent"),
+    path("patients/<int:patient_id>/contacts/", views.contacts_edit, name="contacts"),
+    path("patients/<int:patient_id>/notes/", views.note_add, name="note"),
+    path("patients/<int:patient_id>/tasks/", views.card_task_add, name="task"),
 ]

@@ -6,7 +6,11 @@ patients a card opened at one branch never shows another branch's inquiries, vis
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,14 +18,20 @@ from clinicflow import gates
 from clinicflow.accounts.decorators import staff_required
 from clinicflow.accounts.models import Role, user_roles
 from clinicflow.automation.models import Job
+from clinicflow.clinic.models import Branch
 from clinicflow.compliance.models import Consent
 from clinicflow.compliance.services import consent_confirm, consent_record, consent_withdraw
 from clinicflow.funnel.access import cases_visible_to
 from clinicflow.funnel.models import CaseTransition
 from clinicflow.inbox.access import inquiries_visible_to
 from clinicflow.inbox.models import Message
+from clinicflow.patients.models import Channel, Patient, PatientNote
+from clinicflow.patients.services import patient_note_add, patient_update
 from clinicflow.scheduling.access import appointments_visible_to
 from clinicflow.tasks.access import tasks_visible_to
+from clinicflow.tasks.forms import MANUAL_KINDS, due_from, owner_choices, owner_from
+from clinicflow.tasks.models import Task
+from clinicflow.tasks.services import task_create
 
 SEARCH_RESULTS = 50
 
@@ -64,18 +74,145 @@ def card(request, patient_id):
     appointments = appointments_visible_to(user).filter(patient=patient).select_related("doctor", "service",
                                                                                          "branch")
     return render(request, "pages/card.html", {
-        "patient": patient, "section": "patients",
-        "identities": patient.identities.all(),
+        **_card_context(request, patient),
         "consents": patient.consents.all(),
         "purposes": Consent.Purpose.choices,
         "cases": cases.select_related("branch").prefetch_related("transitions__by"),
+        "open_cases": _open_cases(cases, inquiries),
+        "waiting": inquiries.waiting().select_related("branch"),
         "appointments": appointments.order_by("-starts_at"),
-        "tasks": tasks_visible_to(user).filter(patient=patient).select_related("assignee").order_by("done_at",
-                                                                                                   "due_at"),
         "jobs": gates.visible(Job.objects.filter(patient_id=patient.pk), user, branch_field="branch_id")
         .filter(state__in=[Job.State.PENDING, Job.State.RUNNING, Job.State.FAILED]),
         "timeline": timeline(inquiries, cases, appointments),
     })
+
+
+def _card_context(request, patient: Patient, **extra) -> dict:
+    """What the card's acting parts (contacts, notes, tasks) need, for the page and for their fragments."""
+    user = request.user
+    branch = card_branch(user, patient)
+    return {"patient": patient, "section": "patients", "identities": patient.identities.all(),
+            "contact_form": _contact_values(patient), "channels": Channel.choices, "languages": settings.LANGUAGES,
+            "notes": gates.visible(PatientNote.objects.filter(patient=patient), user).select_related("author",
+                                                                                                    "branch"),
+            "tasks": tasks_visible_to(user).filter(patient=patient).select_related("assignee", "branch")
+            .order_by("done_at", "due_at"),
+            "writes_at": branch, "owners": owner_choices(user, None if branch is None else {branch.pk}),
+            "task_kinds": [(kind, Task.Kind(kind).label) for kind in MANUAL_KINDS], **extra}
+
+
+def card_branch(user, patient: Patient) -> Branch | None:
+    """The branch the card's notes and tasks are filed at: the patient's home branch when the user works
+    there, else the first of the user's own branches (a note belongs to the branch that wrote it)."""
+    branches = gates.branches_at_work(user).order_by("name")
+    return branches.filter(pk=patient.branch_id).first() or branches.first()
+
+
+def _open_cases(cases, inquiries) -> list[dict]:
+    """Open cases with the inquiry whose page shows their panel (the newest one the reader may see)."""
+    newest = {}
+    for case_id, inquiry_id in inquiries.filter(case__isnull=False).order_by("received_at", "id").values_list(
+            "case_id", "id"):
+        newest[case_id] = inquiry_id
+    return [{"case": case, "inquiry_id": newest.get(case.pk)} for case in cases.select_related("branch")
+            if case.is_open]
+
+
+def _contact_values(patient: Patient, post=None) -> dict:
+    """The contact form's values: the card's, or what was just typed when it was refused."""
+    if post is not None:
+        phones = [p for p in post.getlist("phones") if p.strip()]
+        return {"full_name": post.get("full_name", ""), "phones": phones + [""], "email": post.get("email", ""),
+                "birth_date": post.get("birth_date", ""), "preferred_channel": post.get("preferred_channel", ""),
+                "language": post.get("language", "")}
+    return {"full_name": patient.full_name, "phones": [i.display_address for i in patient.identities.all()
+                                                         if i.channel == Channel.PHONE] + [""],
+            "email": patient.email, "birth_date": patient.birth_date.isoformat() if patient.birth_date else "",
+            "preferred_channel": patient.preferred_channel, "language": patient.language}
+
+
+def _writable_branch(user, patient: Patient) -> Branch:
+    branch = card_branch(user, patient)
+    if branch is None:
+        raise PermissionDenied  # reads patients, but works for no branch to file the change at
+    return branch
+
+
+@require_POST
+@gates.patient_reader_required
+def contacts_edit(request, patient_id):
+    """Correct the card's contacts; the change is noted (fields, not values) and logged as a write."""
+    patient = gates.patient_for_user(request.user, patient_id, write=True)
+    branch = _writable_branch(request.user, patient)
+    post, errors = request.POST, {}
+    birth_date = None
+    try:
+        birth_date = parse_date(post.get("birth_date", "")) if post.get("birth_date") else None
+        if post.get("birth_date") and birth_date is None:
+            raise ValueError
+    except ValueError:
+        errors["birth_date"] = _("Give the birth date as a date.")
+    changed = []
+    if not errors:
+        try:
+            changed = patient_update(patient=patient, by=request.user, branch=branch,
+                                     full_name=post.get("full_name", ""), phones=post.getlist("phones"),
+                                     email=post.get("email", ""), birth_date=birth_date,
+                                     preferred_channel=post.get("preferred_channel", ""),
+                                     language=post.get("language", ""))
+        except ValidationError as exc:
+            errors = {field: " ".join(msgs) for field, msgs in exc.message_dict.items()}
+            patient.refresh_from_db()
+    extra = {"contact_errors": errors, "contacts_saved": not errors and bool(changed)}
+    if errors:
+        extra["contact_form"] = _contact_values(patient, post)
+    return _card_fragments(request, patient, ["contacts", "notes"], **extra)
+
+
+@require_POST
+@gates.patient_reader_required
+def note_add(request, patient_id):
+    patient = gates.patient_for_user(request.user, patient_id, write=True)
+    error = ""
+    try:
+        patient_note_add(patient=patient, branch=_writable_branch(request.user, patient), by=request.user,
+                         body=request.POST.get("body", ""))
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    return _card_fragments(request, patient, ["notes"], note_error=error, note_text=request.POST.get("body", "")
+                           if error else "")
+
+
+@require_POST
+@gates.patient_reader_required
+def card_task_add(request, patient_id):
+    """A task about this patient (call back at…), for me, a colleague of the branch or a role."""
+    patient = gates.patient_for_user(request.user, patient_id, write=True)
+    branch = _writable_branch(request.user, patient)
+    kind = request.POST.get("kind") if request.POST.get("kind") in MANUAL_KINDS else Task.Kind.CALLBACK
+    error = ""
+    try:
+        assignee, role = owner_from(request.POST.get("owner", ""), user=request.user)
+        task_create(title=request.POST.get("title", ""), kind=kind, branch=branch, patient=patient,
+                    due_at=due_from(request.POST.get("due_at", ""), branch), assignee=assignee, role=role,
+                    created_by=request.user)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    return _card_fragments(request, patient, ["tasks"], task_error=error)
+
+
+def _card_fragments(request, patient: Patient, partials: list[str], **extra):
+    """htmx: the changed parts of the card (the first in place, the others out of band); else the card."""
+    if not request.htmx:
+        failed = [message for key, message in extra.items() if key.endswith("_error") and message]
+        failed += list(extra.get("contact_errors", {}).values())
+        for message in failed:
+            messages.error(request, message)
+        return redirect("patients:card", patient.pk)
+    context = _card_context(request, patient, **extra)
+    html = [render_to_string(f"pages/card.html#{name}", {**context, "oob": index > 0}, request=request)
+            for index, name in enumerate(partials)]
+    return HttpResponse("".join(html))
 
 
 def timeline(inquiries, cases, appointments) -> list[dict]:

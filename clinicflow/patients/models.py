@@ -96,3 +96,24 @@ class PatientIdentity(models.Model):
     @property
     def display_address(self) -> str:
         return format_phone(self.address) if self.channel == Channel.PHONE else self.address
+
+
+class PatientNote(models.Model):
+    """A line the front desk writes on a patient's card ("prefers calls after 18:00").
+
+    A note belongs to the branch that wrote it: in a clinic whose branches keep their own patients, another
+    branch never reads it (the card lists notes through the read gate). Contact data and organisational
+    remarks only: medical details belong in the MIS, never here.
+    """
+
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="notes")
+    branch = models.ForeignKey(Branch, models.PROTECT, related_name="patient_notes")
+    body = models.TextField(_("note"), max_length=2000)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.body[:40]

@@ -1,9 +1,14 @@
+from datetime import date
+
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinicflow.clinic.models import Branch
 
-from .models import Channel, Patient, PatientIdentity
-from .phones import normalize_phone
+from .models import Channel, Patient, PatientIdentity, PatientNote
+from .phones import format_phone, normalize_phone
 
 
 def patient_resolve(*, branch: Branch, phone: str = "", full_name: str = "", email: str = "",
@@ -46,3 +51,85 @@ def patient_add_identity(*, patient: Patient, channel: str, address: str) -> Pat
     identity, _ = PatientIdentity.objects.get_or_create(channel=channel, address=address,
                                                         defaults={"patient": patient})
     return identity
+
+
+# The fields of the card's contact form, in the order a note names them. Phones are identities, not a field.
+CONTACT_FIELDS = ("full_name", "email", "birth_date", "preferred_channel", "language")
+
+
+def patient_update(*, patient: Patient, by, branch: Branch, full_name: str, phones: list[str], email: str = "",
+                   birth_date: date | None = None, preferred_channel: str = Channel.PHONE,
+                   language: str = "ru") -> list[str]:
+    """The front desk corrects a card's contacts. Returns the names of the fields that changed.
+
+    Phones follow the rules of every other path: normalised to E.164, and a number that belongs to another
+    patient is refused (one person, one patient; merging cards is a separate decision). A change writes a
+    note at `branch` naming the fields, never the values: old values would outlive the retention purge.
+    Who may change the card (and the access-log row) is the caller's gate: `gates.patient_for_user(write=True)`.
+    """
+    wanted = _normalized_phones(phones)
+    values = {"full_name": full_name.strip(), "email": email.strip(), "birth_date": birth_date,
+              "preferred_channel": preferred_channel, "language": language}
+    if birth_date and birth_date > timezone.localdate():
+        raise ValidationError({"birth_date": _("The birth date cannot be in the future.")})
+    changed = [name for name in CONTACT_FIELDS if getattr(patient, name) != values[name]]
+    for name in changed:
+        setattr(patient, name, values[name])
+    patient.full_clean(exclude=["branch", "mis_id", "created_at"])
+    with transaction.atomic():
+        if changed:
+            patient.save(update_fields=changed)
+        if _replace_phones(patient, wanted):
+            changed.append("phones")
+        if changed:
+            PatientNote.objects.create(patient=patient, branch=branch, author=by, body=_contacts_changed_note(changed))
+    return changed
+
+
+def _normalized_phones(phones: list[str]) -> list[str]:
+    wanted = []
+    for raw in phones:
+        if not raw.strip():
+            continue
+        try:
+            e164 = normalize_phone(raw)
+        except ValidationError as exc:
+            raise ValidationError({"phones": exc.messages}) from None
+        if e164 not in wanted:
+            wanted.append(e164)
+    if not wanted:
+        raise ValidationError({"phones": _("Keep at least one phone number on the card.")})
+    return wanted
+
+
+def _replace_phones(patient: Patient, wanted: list[str]) -> bool:
+    """Make the card's phones exactly `wanted`. True when anything changed."""
+    current = set(patient.identities.filter(channel=Channel.PHONE).values_list("address", flat=True))
+    added, removed = [p for p in wanted if p not in current], current - set(wanted)
+    for e164 in added:
+        try:
+            # A savepoint: the unique address constraint is the real check when two desks save at once.
+            with transaction.atomic():
+                PatientIdentity.objects.create(patient=patient, channel=Channel.PHONE, address=e164)
+        except IntegrityError:
+            raise ValidationError({"phones": _(
+                "%(phone)s belongs to another patient's card: find that card instead of copying the number."
+            ) % {"phone": format_phone(e164)}}) from None
+    patient.identities.filter(channel=Channel.PHONE, address__in=removed).delete()
+    return bool(added or removed)
+
+
+def _contacts_changed_note(changed: list[str]) -> str:
+    labels = [_("phones") if name == "phones" else str(Patient._meta.get_field(name).verbose_name) for name in changed]
+    return _("Contacts changed: %(fields)s") % {"fields": ", ".join(labels)}
+
+
+def patient_note_add(*, patient: Patient, branch: Branch, by, body: str) -> PatientNote:
+    """A note on the card, kept at the writer's branch."""
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": _("Write the note first.")})
+    note = PatientNote(patient=patient, branch=branch, author=by, body=body)
+    note.full_clean()
+    note.save()
+    return note

@@ -21,13 +21,16 @@ class TaskQuerySet(models.QuerySet):
         return self.open().filter(due_at__lt=now or timezone.now())
 
     def listing(self, user, view: str):
-        """The tasks page's tabs: "mine", "role" (for my role, nobody's yet) or "overdue" (mine or my role's)."""
+        """The tasks page's tabs: "mine", "role" (for my role, nobody's yet), "overdue" (mine or my role's), or
+        "attention": what a manager acts on, every escalation and every overdue task of the listed branches."""
         if view == "mine":
             return self.open().filter(assignee=user)
         if view == "role":
             return self.open().for_user(user).filter(assignee__isnull=True)
         if view == "overdue":
             return self.overdue().for_user(user)
+        if view == "attention":
+            return self.open().filter(Q(kind=Task.Kind.ESCALATION) | Q(due_at__lt=timezone.now()))
         raise ValueError(f"unknown task list {view!r}")
 
 

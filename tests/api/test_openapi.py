@@ -6,7 +6,8 @@ EXPECTED_PATHS = {
     "/api/v1/public/inquiries", "/api/v1/patients", "/api/v1/patients/{patient_id}", "/api/v1/inquiries",
     "/api/v1/inquiries/{inquiry_id}", "/api/v1/inquiries/{inquiry_id}/take", "/api/v1/inquiries/{inquiry_id}/responses",
     "/api/v1/cases", "/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}/moves", "/api/v1/appointments",
-    "/api/v1/tasks", "/api/v1/tasks/{task_id}/done",
+    "/api/v1/tasks", "/api/v1/tasks/{task_id}/done", "/api/v1/tasks/{task_id}/reopen",
+    "/api/v1/tasks/{task_id}/reschedule", "/api/v1/tasks/{task_id}/reassign",
 }
 
 

@@ -37,7 +37,8 @@ from clinicflow.compliance.models import AccessLogEntry, AccessLogHead, Consent
 from clinicflow.funnel.models import Case, CaseTransition, IntakeQuestion
 from clinicflow.inbox.models import Inquiry, Message
 from clinicflow.inbox.services import InquiryDraft, inquiry_receive
-from clinicflow.patients.models import Channel, Patient, PatientIdentity
+from clinicflow.patients.models import Channel, Patient, PatientIdentity, PatientNote
+from clinicflow.patients.services import patient_note_add
 from clinicflow.scheduling.models import Appointment
 from clinicflow.scheduling.services import appointment_book
 from clinicflow.tasks.models import Task
@@ -102,13 +103,18 @@ PAGES: dict[str, tuple[Probe, ...]] = {
         Probe(LIST, query="q={email}", refusal=200, shows=("name",)),
     ),
     "patients/<int:patient_id>/": (Probe(OBJECT, refusal=404,
-                                         shows=("name", "formatted_phone", "email", "message", "task")),),
+                                         shows=("name", "formatted_phone", "email", "message", "task", "note")),),
     "compliance/access-log/": (Probe(SCREEN), Probe(SCREEN, query="patient_id={patient_id}")),
     "compliance/access-log.csv": (Probe(SCREEN),),
     "reports/": (Probe(SCREEN),),
     "tasks/": (Probe(LIST, refusal=200), Probe(LIST, query="view=role", refusal=200),
                Probe(LIST, query="view=overdue", refusal=200)),
     "tasks/<int:task_id>/done/": (Probe(OBJECT, "post", body={"next": "/tasks/"}, refusal=404),),
+    "tasks/new/": (Probe(CREATE, "post", body={"branch": "{branch_id}", "title": "probe", "owner": "me",
+                                               "due_at": "2030-01-01T10:00"}, refusal=302),),
+    "tasks/<int:task_id>/reopen/": (Probe(OBJECT, "post", refusal=404),),
+    "tasks/<int:task_id>/reschedule/": (Probe(OBJECT, "post", body={"snooze": "60"}, refusal=404),),
+    "tasks/<int:task_id>/reassign/": (Probe(OBJECT, "post", body={"owner": "me"}, refusal=404),),
     # ninja's own pages: the schema and its viewer describe the API, never data.
     "api/v1/openapi.json": (Probe(PUBLIC),),
     "api/v1/docs": (Probe(PUBLIC),),
@@ -131,6 +137,12 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     "admin/accounts/apitoken/<path:object_id>/revoke/": (Probe(ADMIN),),
     "patients/<int:patient_id>/consents/": (Probe(OBJECT, "post", body={"purpose": "processing", "action": "give"},
                                                   refusal=404),),
+    "patients/<int:patient_id>/contacts/": (Probe(OBJECT, "post", body={
+        "full_name": "Probe", "phones": "+7 900 111-22-33", "preferred_channel": "phone", "language": "ru"},
+        refusal=404),),
+    "patients/<int:patient_id>/notes/": (Probe(OBJECT, "post", body={"body": "probe"}, refusal=404),),
+    "patients/<int:patient_id>/tasks/": (Probe(OBJECT, "post", body={"title": "probe", "owner": "me",
+                                                                      "due_at": "2030-01-01T10:00"}, refusal=404),),
     "account/two-factor/": (Probe(SCREEN),),
     "account/two-factor/verify/": (Probe(SCREEN),),
     "account/two-factor/remove/": (Probe(SCREEN, "post", body={"code": "000000"}),),
@@ -168,6 +180,10 @@ OPERATIONS: dict[tuple[str, str], Probe] = {
     ("post", "/api/v1/tasks"): Probe(CREATE, "post", body={
         "title": "probe", "branch_id": "{branch_id}", "due_at": "{free_slot}"}, refusal=404),
     ("post", "/api/v1/tasks/{task_id}/done"): Probe(OBJECT, "post", refusal=404),
+    ("post", "/api/v1/tasks/{task_id}/reopen"): Probe(OBJECT, "post", refusal=404),
+    ("post", "/api/v1/tasks/{task_id}/reschedule"): Probe(OBJECT, "post", body={"due_at": "{free_slot}"},
+                                                          refusal=404),
+    ("post", "/api/v1/tasks/{task_id}/reassign"): Probe(OBJECT, "post", body={"role": "receptionist"}, refusal=404),
 }
 
 # Every model registered in the admin: which of its objects to open (the target branch's, where it has
@@ -195,7 +211,7 @@ ADMIN_MODEL_ROUTES = ("", "add/", "<path:object_id>/history/", "<path:object_id>
 
 # Patient data is read only through the gate and the access log, never in the admin (decision 0002).
 PATIENT_DATA = {Patient, PatientIdentity, Inquiry, Message, Case, CaseTransition, Appointment, Task, Consent,
-                AccessLogEntry, AccessLogHead}
+                AccessLogEntry, AccessLogHead, PatientNote}
 
 
 # --- enumeration -----------------------------------------------------------------------------------
@@ -296,7 +312,8 @@ class World:
                   Case.objects.filter(branch=self.branch),
                   CaseTransition.objects.filter(case__patient=self.patient),
                   Appointment.objects.filter(branch=self.branch),
-                  Task.objects.filter(branch=self.branch)]
+                  Task.objects.filter(branch=self.branch),
+                  PatientNote.objects.filter(patient=self.patient)]
         return [list(rows.order_by("pk").values()) for rows in tables]
 
 
@@ -312,6 +329,8 @@ def world_of(*, patient: Patient, branch: Branch, other_branch: Branch, staff: U
                                    starts_at=(timezone.now() + timedelta(days=3)).replace(microsecond=0))
     task = task_create(title=task_title, branch=branch, due_at=timezone.now() - timedelta(hours=1),
                        role=Role.RECEPTIONIST, patient=patient, inquiry=inquiry, created_by=staff)
+    note = f"note-marker-{tag}-5e1b"
+    patient_note_add(patient=patient, branch=branch, by=staff, body=note)
     ApiToken.issue(user=staff, name=f"{tag} integration")
     patient.refresh_from_db()
     assert patient.email == email and patient.consents.exists()
@@ -320,7 +339,7 @@ def world_of(*, patient: Patient, branch: Branch, other_branch: Branch, staff: U
                  case=Case.objects.get(pk=inquiry.case_id), appointment=appointment, task=task, doctor=doctor,
                  staff=staff, markers={"name": patient.full_name, "phone": phone,
                                        "formatted_phone": patient.display_phone, "phone_digits": digits,
-                                       "email": email, "message": message, "task": task_title})
+                                       "email": email, "message": message, "task": task_title, "note": note})
 
 
 @pytest.fixture

@@ -106,3 +106,16 @@
     if (/^\/cases\/\d+\/move\/$/.test(url)) htmx.ajax("POST", url, { target: "#board", swap: "outerHTML", values: { stage: col.dataset.stage, view: "board" } });
   });
 })();
+
+// "Done · Undo": the server refuses an undo after its window; the button goes when the window closes.
+(function () {
+  "use strict";
+  function expireUndo(root) {
+    root.querySelectorAll("form.cf-undo[data-undo-seconds]:not([data-armed])").forEach(function (form) {
+      form.dataset.armed = "1";
+      setTimeout(function () { form.remove(); }, parseInt(form.dataset.undoSeconds, 10) * 1000);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { expireUndo(document); });
+  document.addEventListener("htmx:afterSettle", function () { expireUndo(document); });
+})();
