@@ -1,6 +1,6 @@
-from django.contrib import messages
 from datetime import timedelta
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,8 +13,15 @@ from clinicflow.accounts.models import Role, user_roles
 from .access import task_for_user, tasks_at_work
 from .forms import MANUAL_KINDS, due_from, owner_choices, owner_from
 from .models import Task
-from .services import (ESCALATION_OWNERS, UNDO_SECONDS, task_complete, task_create, task_reassign, task_reopen,
-                       task_reschedule)
+from .services import (
+    ESCALATION_OWNERS,
+    UNDO_SECONDS,
+    task_complete,
+    task_create,
+    task_reassign,
+    task_reopen,
+    task_reschedule,
+)
 
 VIEWS = ("mine", "role", "overdue", "attention")
 SNOOZE_MINUTES = (15, 60)
