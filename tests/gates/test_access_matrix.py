@@ -131,6 +131,7 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     "admin/accounts/apitoken/<path:object_id>/revoke/": (Probe(ADMIN),),
     "patients/<int:patient_id>/consents/": (Probe(OBJECT, "post", body={"purpose": "processing", "action": "give"},
                                                   refusal=404),),
+    "account/language/": (Probe(SCREEN, "post", body={"language": "ru"}),),
     "account/two-factor/": (Probe(SCREEN),),
     "account/two-factor/verify/": (Probe(SCREEN),),
     "account/two-factor/remove/": (Probe(SCREEN, "post", body={"code": "000000"}),),
