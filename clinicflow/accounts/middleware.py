@@ -14,6 +14,7 @@ from clinicflow.clinic.models import ClinicSettings
 
 from .models import StaffMember
 
+API_PREFIX = "/api/"
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
 
@@ -42,10 +43,17 @@ def browser_language(request) -> str:
 
 
 def request_language(request) -> str:
-    """Staff: their choice, else the clinic's default. Anybody else (the log-in page): the browser's, else the clinic's."""
+    """Staff: their choice, else the clinic's default.
+
+    Anybody else (the log-in page): the browser's language, else the clinic's default. The API without a
+    session answers in the language its client asks for, else in English: integrations parse its texts,
+    and a clinic's setting must not change them under their feet.
+    """
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return staff_language(user) or clinic_default_language()
+    if request.path.startswith(API_PREFIX):
+        return browser_language(request) or settings.LANGUAGE_CODE
     return browser_language(request) or clinic_default_language()
 
 

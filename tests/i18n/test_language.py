@@ -114,3 +114,13 @@ def test_a_superuser_without_a_staff_record_can_choose_too(client, django_user_m
 def test_the_page_offers_the_other_language(rita_client):
     page = rita_client.get(QUEUE).content.decode()
     assert 'value="en"' in page and ">English<" in page
+
+
+def test_the_api_speaks_english_unless_its_client_asks_otherwise(client, db):
+    body = {"phone": "not a phone", "consent": True}
+    english = client.post("/api/v1/public/inquiries", body, content_type="application/json")
+    russian = client.post("/api/v1/public/inquiries", body, content_type="application/json",
+                          headers={"Accept-Language": "ru-RU,ru;q=0.9"})
+    assert english.status_code == russian.status_code == 422
+    assert "not a valid phone number" in str(english.json())
+    assert "некорректный номер телефона" in str(russian.json())
