@@ -92,3 +92,12 @@ def test_the_menu_switches_the_interface_to_english_and_back(russian_rita):
     assert {"Live queue", "Waiting", "Patient"} <= set(english_left(page))  # the check above does see English
     page.get_by_role("button", name="Русский").click()
     expect(page.locator("h1")).to_have_text("Живая очередь")
+
+
+def test_the_russian_menu_fits_a_phone(russian_rita, screenshot):
+    page = russian_rita
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    expect(page.get_by_role("button", name="English")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "ru-queue-phone")
