@@ -148,10 +148,11 @@ MIDDLEWARE = [
     "clinicflow.core.middleware.NoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: the staff member's own language wins over the browser's.
+    "clinicflow.accounts.middleware.UserLanguageMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): has this session entered its code?
     "django.contrib.messages.middleware.MessageMiddleware",
     "clinicflow.compliance.middleware.AccessLogMiddleware",

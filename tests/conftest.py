@@ -191,3 +191,12 @@ def bearer():
         return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
 
     return bearer
+
+
+@pytest.fixture(autouse=True)
+def english_clinic(monkeypatch):
+    """The suite's pages speak English: a new clinic's default is Russian, and the tests read English.
+
+    tests/i18n undoes this where the clinic's default is the subject.
+    """
+    monkeypatch.setattr("clinicflow.accounts.middleware.clinic_default_language", lambda: "en")

@@ -139,7 +139,7 @@ class StaffMemberInline(admin.StackedInline):
     model = StaffMember
     can_delete = False
     filter_horizontal = ["branches"]
-    verbose_name_plural = "Branches this person works for"
+    verbose_name_plural = _("Branches this person works for")
 
 
 admin.site.unregister(User)

@@ -94,3 +94,15 @@ def totp_device_remove(*, device: TOTPDevice, code: str) -> CodeCheck:
         TOTPDevice.objects.filter(user=device.user_id).delete()
     return result
 
+
+
+def staff_language_set(*, user, language: str) -> None:
+    """Remember the interface language a member of staff chose ("" for the clinic's default).
+
+    ValueError for a language the product has no catalogue for.
+    """
+    from .models import StaffMember
+
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValueError(language)
+    StaffMember.objects.update_or_create(user=user, defaults={"language": language})

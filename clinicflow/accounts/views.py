@@ -27,6 +27,7 @@ from .forms import CodeForm
 from .services import (
     CodeCheck,
     TwoFactorStep,
+    staff_language_set,
     totp_code_check,
     totp_device_confirm,
     totp_device_confirmed,
@@ -40,6 +41,7 @@ CODE_ERRORS = {
     CodeCheck.WRONG: gettext_lazy("That code is not right, or it was used already. Enter the code your app shows now."),
     CodeCheck.TOO_MANY_ATTEMPTS: gettext_lazy("Too many wrong codes. Wait a few seconds, then try again."),
 }
+LANGUAGE_COOKIE_DAYS = 365
 # Overrides the menu's unread counter (a context processor) on these pages.
 NOTHING_OF_THE_CLINIC = {"nav_unread": 0}
 
@@ -138,6 +140,26 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         form.add_error("code", CODE_ERRORS[result])
     context = {"form": form, "next": next_url, **NOTHING_OF_THE_CLINIC}
     return render(request, "accounts/two_factor_verify.html", context)
+
+
+@login_required
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """Switch the interface language of the person logged in ("" follows the clinic's default)."""
+    choice = request.POST.get("language", "")
+    try:
+        staff_language_set(user=request.user, language=choice)
+    except ValueError:
+        return HttpResponse(_("Unknown language."), status=400)
+    next_url = _next_url(request) or resolve_url(settings.LOGIN_REDIRECT_URL)
+    response = redirect(next_url)
+    # The log-in page of this browser speaks it too, until someone chooses otherwise.
+    if choice:
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, choice, max_age=LANGUAGE_COOKIE_DAYS * 24 * 3600,
+                            secure=settings.LANGUAGE_COOKIE_SECURE, httponly=True, samesite="Lax")
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response
 
 
 def login_locked_out(request, original_response=None, credentials=None) -> HttpResponse:

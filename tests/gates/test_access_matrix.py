@@ -143,6 +143,7 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     "patients/<int:patient_id>/notes/": (Probe(OBJECT, "post", body={"body": "probe"}, refusal=404),),
     "patients/<int:patient_id>/tasks/": (Probe(OBJECT, "post", body={"title": "probe", "owner": "me",
                                                                       "due_at": "2030-01-01T10:00"}, refusal=404),),
+    "account/language/": (Probe(SCREEN, "post", body={"language": "ru"}),),
     "account/two-factor/": (Probe(SCREEN),),
     "account/two-factor/verify/": (Probe(SCREEN),),
     "account/two-factor/remove/": (Probe(SCREEN, "post", body={"code": "000000"}),),

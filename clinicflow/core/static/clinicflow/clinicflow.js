@@ -52,20 +52,30 @@
   });
   document.addEventListener("htmx:afterSettle", onQueueUpdate);
 
-  // Keyboard: "/" search, j/k move in the queue, Enter opens, Ctrl+Enter submits a textarea's form.
+  // Keyboard: "/" search, j/k move in the queue, Enter opens, n new inquiry, Alt+Q/C/T/P switch screens,
+  // Ctrl+Enter submits a textarea's form. Letters match the physical key (event.code), not the character:
+  // on a Russian layout J types "о" and "/" sits elsewhere, yet the same keys must work. Alt+letter is
+  // handled here rather than left to accesskey: Chromium matches accesskeys by character, so they fail on
+  // a Russian layout.
+  const SCREENS = { KeyQ: "q", KeyC: "c", KeyT: "t", KeyP: "p" };
   document.addEventListener("keydown", function (e) {
-    const typing = /INPUT|TEXTAREA|SELECT/.test(e.target.tagName);
+    const typing = /INPUT|TEXTAREA|SELECT/.test(e.target.tagName) || e.target.isContentEditable;
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.tagName === "TEXTAREA") {
       e.preventDefault(); e.target.form.requestSubmit(); return;
     }
+    if (e.altKey && !e.ctrlKey && !e.metaKey && !e.shiftKey && SCREENS[e.code]) {
+      const link = document.querySelector('nav a[accesskey="' + SCREENS[e.code] + '"]');
+      if (link) { e.preventDefault(); window.location = link.href; }
+      return;
+    }
     if (typing || e.altKey || e.ctrlKey || e.metaKey) return;
-    if (e.key === "/") { const s = document.getElementById("global-search"); if (s) { e.preventDefault(); s.focus(); } return; }
-    if (e.key === "n") { const n = document.getElementById("new-inquiry"); if (n) { e.preventDefault(); n.click(); } return; }
+    if (e.code === "Slash" || e.key === "/") { const s = document.getElementById("global-search"); if (s) { e.preventDefault(); s.focus(); } return; }
+    if (e.code === "KeyN") { const n = document.getElementById("new-inquiry"); if (n) { e.preventDefault(); n.click(); } return; }
     const rows = Array.from(document.querySelectorAll("#queue tr[data-href]"));
     if (!rows.length) return;
     let index = rows.findIndex(function (r) { return r.classList.contains("cf-selected"); });
-    if (e.key === "j" || e.key === "k") {
-      index = e.key === "j" ? Math.min(index + 1, rows.length - 1) : Math.max(index - 1, 0);
+    if (e.code === "KeyJ" || e.code === "KeyK") {
+      index = e.code === "KeyJ" ? Math.min(index + 1, rows.length - 1) : Math.max(index - 1, 0);
       rows.forEach(function (r) { r.classList.remove("cf-selected"); });
       rows[index].classList.add("cf-selected");
       rows[index].scrollIntoView({ block: "nearest" });
