@@ -170,7 +170,8 @@ class StaffForm(forms.ModelForm):
             self.fields["role"].initial = next((role for role in Role.values if role in roles), None)
             self.fields["branches"].initial = list(Branch.objects.filter(staff__user=user).values_list("pk", flat=True))
         for name in ("first_name", "last_name"):
-            self.fields[name].required = True
+            if name in self.fields:  # a view-only visitor's form has no model fields
+                self.fields[name].required = True
 
     def clean(self):
         cleaned = super().clean()
@@ -269,10 +270,15 @@ class StaffUserAdmin(CountsOnlyOnDelete, UserAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None or self.full_form(request, obj):
             return super().get_fieldsets(request, obj)
+        if not self.has_change_permission(request, obj):
+            return [(None, {"fields": ["first_name", "last_name", "username", "is_active", "role_names",
+                                       "branch_names"]})]
         return self.staff_fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None or self.full_form(request, obj) else self.readonly_fields
+        if obj is None or self.full_form(request, obj):
+            return []
+        return self.readonly_fields if self.has_change_permission(request, obj) else ["role_names", "branch_names"]
 
     def get_inlines(self, request, obj):
         return [StaffMemberInline] if self.full_form(request, obj) else []

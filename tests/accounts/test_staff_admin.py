@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from clinicflow.accounts.models import Role, user_branch_ids
@@ -144,3 +144,13 @@ class TestSettingsFollowTheRole:
     def test_other_roles_have_no_settings_permission(self, role):
         user = make_staff("someone", role, branches=[Branch.objects.create(name="Kazan")])
         assert not user.has_perm("clinic.change_branch") and not user.has_module_perms("clinic")
+
+
+def test_a_view_only_visitor_sees_role_and_branches_in_words(receptionist, manager):
+    manager.is_staff = True
+    manager.save()
+    manager.user_permissions.add(Permission.objects.get(codename="view_user"))
+    client = Client()
+    client.force_login(manager)
+    page = client.get(f"/admin/auth/user/{receptionist.pk}/change/").content.decode()
+    assert "Receptionist" in page and "Moscow, Tverskaya" in page and 'name="role"' not in page
