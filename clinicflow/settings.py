@@ -195,6 +195,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "clinicflow.accounts.backends.RolePermissionBackend",  # Settings permissions that follow from the role
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

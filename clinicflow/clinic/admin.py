@@ -1,13 +1,22 @@
+from django import forms
 from django.contrib import admin
+from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from clinicflow.core.admin import CountsOnlyOnDelete
 
 from .models import Branch, ClinicSettings, ClosedDay, Doctor, Service, Specialty, WorkingHours
 
+# A plain time input: the admin's clock widget warns on every field that the browser is hours ahead of the
+# server, which is beside the point here (hours are the branch's local time, said once in the inline title).
+LOCAL_TIME = {models.TimeField: {"widget": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}}
+
 
 class WorkingHoursInline(admin.TabularInline):
     model = WorkingHours
     extra = 0
+    formfield_overrides = LOCAL_TIME
+    verbose_name_plural = _("Working hours, in the branch's own time zone (one row per weekday)")
 
 
 class ClosedDayInline(admin.TabularInline):

@@ -79,19 +79,30 @@ class WorkingHours(models.Model):
     class Meta:
         ordering = ["branch", "weekday", "opens"]
         verbose_name_plural = _("working hours")
+        # The messages are what a clinic admin reads in Settings when a row breaks a rule; clean() puts the
+        # opening/closing one on the field first, the constraint's message covers any other path.
         constraints = [
-            models.UniqueConstraint(fields=["branch", "weekday"], name="one_working_day_row_per_weekday"),
-            models.CheckConstraint(condition=models.Q(opens__lt=models.F("closes")), name="opens_before_closes"),
+            models.UniqueConstraint(
+                fields=["branch", "weekday"], name="one_working_day_row_per_weekday",
+                violation_error_message=_("This weekday already has its hours: one row per weekday.")),
+            models.CheckConstraint(
+                condition=models.Q(opens__lt=models.F("closes")), name="opens_before_closes",
+                violation_error_message=_("Opening must be before closing.")),
         ]
 
     def __str__(self):
         return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
 
     def clean(self):
+        # Each error on the field to correct, so the admin shows it in that row's cell, not above the table.
+        if self.opens is not None and self.closes is not None and self.opens >= self.closes:
+            raise ValidationError({"closes": _("Opening must be before closing.")})
         if (self.break_starts is None) != (self.break_ends is None):
-            raise ValidationError(_("A break needs both a start and an end."))
-        if self.break_starts and not (self.opens < self.break_starts < self.break_ends <= self.closes):
-            raise ValidationError(_("The break must lie inside the working hours."))
+            missing = "break_ends" if self.break_ends is None else "break_starts"
+            raise ValidationError({missing: _("A break needs both a start and an end.")})
+        if (self.break_starts and self.break_ends and self.opens and self.closes
+                and not self.opens < self.break_starts < self.break_ends <= self.closes):
+            raise ValidationError({"break_starts": _("The break must lie inside the working hours.")})
 
 
 class ClosedDay(models.Model):

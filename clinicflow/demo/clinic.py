@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, User
 
 from clinicflow.accounts.models import Role, StaffMember
 from clinicflow.clinic.calendar import BranchCalendar
-from clinicflow.clinic.models import Branch, ClosedDay, Doctor, Service, Specialty, WorkingHours
+from clinicflow.clinic.models import Branch, ClinicSettings, ClosedDay, Doctor, Service, Specialty, WorkingHours
 
 MOSCOW, NOVOSIBIRSK = 0, 1
 BRANCHES = [
@@ -79,6 +79,8 @@ class Clinic:
 
 def clinic_create(today: date) -> Clinic:
     branches = [_branch(row, index, today) for index, row in enumerate(BRANCHES)]
+    # Website inquiries that name no branch go to the default one (with several branches there must be one).
+    ClinicSettings.objects.update_or_create(pk=1, defaults={"default_branch": branches[0]})
     specialties = {name: Specialty.objects.create(name=name) for name in sorted({row[1] for row in SERVICES})}
     services = [Service.objects.create(name=name, specialty=specialties[specialty], duration_minutes=minutes,
                                        price=Decimal(price)) for name, specialty, minutes, price in SERVICES]

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from ninja import Body, Field, Router, Schema
 
 from clinicflow.clinic.models import Branch
+from clinicflow.core import limits
 from clinicflow.core.api_types import DbId, Limit, Text, one_of
 
 from .access import case_for_user, cases_visible_to
@@ -48,17 +49,17 @@ class CaseOut(Schema):
 
 class TransferIn(Schema):
     branch_id: DbId
-    reason: Text = Field(max_length=200)
+    reason: Text = Field(max_length=limits.REASON)
 
 
 class MoveIn(Schema):
     stage: Stage
-    reason: Text = Field("", max_length=200)
+    reason: Text = Field("", max_length=limits.REASON)
 
 
 # Question keys are slugs of at most 40 characters; an answer is stored up to 500 characters.
 IntakeKey = Annotated[Text, Field(max_length=40)]
-IntakeAnswer = Annotated[Text, Field(max_length=500)]
+IntakeAnswer = Annotated[Text, Field(max_length=limits.INTAKE_ANSWER)]
 
 
 @router.get("", response=list[CaseOut])

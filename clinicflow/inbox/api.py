@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema, Status
 
+from clinicflow.core import limits
 from clinicflow.core.api_types import DbId, Flag, Limit, MustBeTrue, PageUrl, Text, one_of
 from clinicflow.core.ratelimit import client_ip, rate_limit_allows
 from clinicflow.patients.models import Channel
@@ -32,9 +33,9 @@ class InquiryIn(Schema):
 
     model_config = {"json_schema_extra": _consent_is_required}
 
-    name: Text = Field("", max_length=160, description="The patient's name as typed")
-    phone: Text = Field("", max_length=40, description="Any common spelling; stored as E.164")
-    email: Text = Field("", max_length=254)
+    name: Text = Field("", max_length=limits.NAME, description="The patient's name as typed")
+    phone: Text = Field("", max_length=limits.PHONE, description="Any common spelling; stored as E.164")
+    email: Text = Field("", max_length=limits.EMAIL)
     consent: MustBeTrue = Field(False, description="Consent to the processing of personal data (required)")
     marketing_consent: Flag = Field(False, description="Consent to marketing messages; for a number not yet "
                                     "confirmed it waits until the number confirms it (double opt-in)")
@@ -42,13 +43,13 @@ class InquiryIn(Schema):
     branch_id: DbId | None = None
     specialty_id: DbId | None = None
     service_id: DbId | None = None
-    preferred_time: Text = Field("", max_length=200)
-    comment: Text = Field("", max_length=2000)
-    utm_source: Text = Field("", max_length=200)
-    utm_medium: Text = Field("", max_length=200)
-    utm_campaign: Text = Field("", max_length=200)
-    utm_term: Text = Field("", max_length=200)
-    utm_content: Text = Field("", max_length=200)
+    preferred_time: Text = Field("", max_length=limits.PREFERRED_TIME)
+    comment: Text = Field("", max_length=limits.COMMENT)
+    utm_source: Text = Field("", max_length=limits.UTM)
+    utm_medium: Text = Field("", max_length=limits.UTM)
+    utm_campaign: Text = Field("", max_length=limits.UTM)
+    utm_term: Text = Field("", max_length=limits.UTM)
+    utm_content: Text = Field("", max_length=limits.UTM)
     page_url: PageUrl = ""
     referrer: PageUrl = ""
     request_id: Text = Field("", max_length=120,
@@ -110,7 +111,7 @@ class InquiryOut(Schema):
 
 
 class ResponseIn(Schema):
-    text: Text = Field(max_length=4000)
+    text: Text = Field(max_length=limits.ANSWER)
 
 
 class Problem(Schema):

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.clinic.models import Branch, Service, Specialty
+from clinicflow.core import limits
 from clinicflow.patients.phones import normalize_phone
 
 from .services import CONSENT_REQUIRED
@@ -10,7 +11,8 @@ from .services import CONSENT_REQUIRED
 class PhoneInquiryForm(forms.Form):
     """A call taken by the front desk, typed in while on the phone."""
 
-    phone = forms.CharField(label=_("Phone"), max_length=40, widget=forms.TextInput(attrs={"autofocus": True}))
+    phone = forms.CharField(label=_("Phone"), max_length=limits.PHONE,
+                            widget=forms.TextInput(attrs={"autofocus": True}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,10 +33,11 @@ class PhoneInquiryForm(forms.Form):
             raise forms.ValidationError(CONSENT_REQUIRED)
         return True
 
-    full_name = forms.CharField(label=_("Name"), max_length=160, required=False)
+    full_name = forms.CharField(label=_("Name"), max_length=limits.NAME, required=False)
     branch = forms.ModelChoiceField(Branch.objects.all(), label=_("Branch"))
     specialty = forms.ModelChoiceField(Specialty.objects.all(), label=_("Specialty"), required=False)
     service = forms.ModelChoiceField(Service.objects.filter(active=True), label=_("Service"), required=False)
-    preferred_time = forms.CharField(label=_("Preferred time"), max_length=200, required=False)
-    text = forms.CharField(label=_("What the caller wants"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    preferred_time = forms.CharField(label=_("Preferred time"), max_length=limits.PREFERRED_TIME, required=False)
+    text = forms.CharField(label=_("What the caller wants"), max_length=limits.COMMENT,
+                           widget=forms.Textarea(attrs={"rows": 3}), required=False)
     consent = forms.BooleanField(label=_("The caller agreed to the processing of personal data"), required=False)

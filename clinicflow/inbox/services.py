@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from clinicflow import gates
 from clinicflow.automation.services import job_cancel, job_plan
-from clinicflow.clinic.models import Branch, Service, Specialty
+from clinicflow.clinic.models import Branch, ClinicSettings, Service, Specialty
 from clinicflow.compliance.models import Consent
 from clinicflow.compliance.services import consent_record
 from clinicflow.funnel.services import case_open_for
@@ -68,13 +68,9 @@ def _validated(draft: InquiryDraft, created_by=None) -> tuple[dict, dict]:
         errors["consent"] = str(CONSENT_REQUIRED)
     if draft.channel not in Channel.values:
         errors["channel"] = _("Unknown channel “%(channel)s”.") % {"channel": draft.channel}
-    # Staff file inquiries for their own branches only (their first by default): one filed elsewhere would
-    # vanish from their sight. The public form may name any branch; without one it goes to the first.
-    branches = gates.branches_at_work(created_by) if created_by else Branch.objects.all()
-    found["branch"] = branches.filter(pk=draft.branch_id).first() if draft.branch_id else branches.first()
-    if found["branch"] is None:
-        errors["branch"] = (_("No such branch.") if draft.branch_id else
-                            _("You work for no branch.") if created_by else _("The clinic has no branch yet."))
+    found["branch"], branch_error = _branch_for(draft, created_by)
+    if branch_error:
+        errors["branch"] = branch_error
     for name, model in (("specialty", Specialty), ("service", Service)):
         pk = getattr(draft, f"{name}_id")
         found[name] = model.objects.filter(pk=pk).first() if pk else None
@@ -88,6 +84,31 @@ def _validated(draft: InquiryDraft, created_by=None) -> tuple[dict, dict]:
     if unknown:
         errors["utm"] = _("Unknown UTM fields: %(names)s.") % {"names": ", ".join(sorted(unknown))}
     return found, errors
+
+
+def _branch_for(draft: InquiryDraft, created_by) -> tuple[Branch | None, str]:
+    """The branch an inquiry goes to, or why there is none.
+
+    Staff file inquiries for their own branches only (their first by default): one filed elsewhere would
+    vanish from their sight. The public form may name any branch; without one it goes to the clinic's default
+    branch (Settings → Clinic settings). Never "the first": adding a branch named "Kazan" would silently
+    re-route every web lead there.
+    """
+    branches = gates.branches_at_work(created_by) if created_by else Branch.objects.all()
+    if draft.branch_id:
+        branch = branches.filter(pk=draft.branch_id).first()
+        return branch, "" if branch else _("No such branch.")
+    if created_by:
+        branch = branches.first()
+        return branch, "" if branch else _("You work for no branch.")
+    branch = ClinicSettings.load().default_branch
+    if branch is None:
+        only = list(branches[:2])
+        branch = only[0] if len(only) == 1 else None
+        if branch is None:
+            return None, (_("The clinic has no branch yet.") if not only else
+                          _("Choose a branch: the clinic has several and names no default one."))
+    return branch, ""
 
 
 def inquiry_receive(*, draft: InquiryDraft, created_by=None) -> tuple[Inquiry, bool]:

@@ -2,9 +2,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from clinicflow import gates
+from clinicflow.core import limits
 from clinicflow.funnel.models import IntakeQuestion
 from clinicflow.patients.models import Channel
 
@@ -19,6 +21,15 @@ from .services import (
     inquiry_respond,
     inquiry_take,
 )
+
+
+def _too_long(text: str, limit: int) -> ValidationError | None:
+    """The API refuses text over the limit (core.limits); the page says the same rather than cut it silently."""
+    if len(text) <= limit:
+        return None
+    return ValidationError(ngettext("At most %(limit)d character, please (this is %(length)d).",
+                                    "At most %(limit)d characters, please (this is %(length)d).", limit)
+                           % {"limit": limit, "length": len(text)})
 
 
 @gates.patient_reader_required
@@ -78,8 +89,11 @@ def inquiry_take_view(request, inquiry_id):
 @gates.patient_reader_required
 def inquiry_respond_view(request, inquiry_id):
     inquiry = inquiry_for_user(request.user, inquiry_id, write=True)
+    text = request.POST.get("text", "")
     try:
-        inquiry_respond(inquiry=inquiry, by=request.user, text=request.POST.get("text", ""))
+        if error := _too_long(text, limits.ANSWER):
+            raise error
+        inquiry_respond(inquiry=inquiry, by=request.user, text=text)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("inbox:inquiry", inquiry_id)
@@ -89,8 +103,11 @@ def inquiry_respond_view(request, inquiry_id):
 @gates.patient_reader_required
 def inquiry_close_view(request, inquiry_id):
     inquiry = inquiry_for_user(request.user, inquiry_id, write=True)
+    reason = request.POST.get("reason", "")
     try:
-        inquiry_close(inquiry=inquiry, by=request.user, reason=request.POST.get("reason", ""))
+        if error := _too_long(reason, limits.REASON):
+            raise error
+        inquiry_close(inquiry=inquiry, by=request.user, reason=reason)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("inbox:inquiry", inquiry_id)

@@ -9,6 +9,7 @@ from ninja import Field, Router, Schema, Status
 
 from clinicflow import gates
 from clinicflow.accounts.models import Role
+from clinicflow.core import limits
 from clinicflow.core.api_types import DbId, Flag, Moment, Text, one_of
 
 from .access import task_for_user
@@ -33,7 +34,7 @@ class TaskOut(Schema):
 
 
 class TaskIn(Schema):
-    title: Text = Field(min_length=1, max_length=200)
+    title: Text = Field(min_length=1, max_length=limits.TASK_TITLE)
     branch_id: DbId
     due_at: Moment
     kind: Task.Kind = Task.Kind.CALLBACK

@@ -183,7 +183,7 @@ def test_the_admin_screens_work_under_the_content_security_policy(page, morning,
     expect(page.locator("#site-name")).to_contain_text("clinicflow")
     screenshot(page, "tour-admin")
 
-    user_page = f"/admin/auth/user/{clinic['rita'].pk}/change/"
+    user_page = f"/admin/auth/user/{clinic['rita'].pk}/change/?full=1"  # the full form has date pickers
     for url, ready in [
         (user_page, ".datetimeshortcuts"),
         (f"/admin/clinic/branch/{clinic['branches'][0].pk}/change/", "#id_name"),

@@ -44,6 +44,7 @@ def test_a_receptionist_sets_up_an_authenticator_app_and_logs_in_with_its_code(r
     page.get_by_label("Code from your authenticator app").fill(app_code(secret, time.time()))
     page.get_by_role("button", name="Turn on two-factor log-in").click()
     expect(page.get_by_role("status")).to_contain_text("Two-factor log-in is on")
+    page.get_by_role("button", name="Menu").click()  # at phone width the menu, with "Log out", is folded
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url("/login/")
 

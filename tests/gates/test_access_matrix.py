@@ -147,6 +147,9 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     "account/two-factor/": (Probe(SCREEN),),
     "account/two-factor/verify/": (Probe(SCREEN),),
     "account/two-factor/remove/": (Probe(SCREEN, "post", body={"code": "000000"}),),
+    # The invitation link of a new member of staff (a password-reset token); asked with a made-up one.
+    "account/set-password/<uidb64>/<token>/": (Probe(PUBLIC),),
+    "account/set-password/done/": (Probe(PUBLIC),),
 }
 
 # API operations from the OpenAPI schema, keyed by (method, path).
@@ -462,6 +465,8 @@ def page_requests(route: str, probe: Probe, path: str, world: World, values: dic
         return [Request(route, probe, "get", f"/admin/auth/user/{world.staff.pk}/password/")]
     if route.startswith("admin/otp_totp/totpdevice/"):
         return [Request(route, probe, "get", "/admin/otp_totp/totpdevice/1/" + route.rsplit("/", 2)[-2] + "/")]
+    if route == "account/set-password/<uidb64>/<token>/":
+        return [Request(route, probe, "get", "/account/set-password/MQ/no-such-token/")]
     if route == "admin/accounts/apitoken/<path:object_id>/revoke/":
         token = ApiToken.objects.filter(user=world.staff).first()
         return [Request(route, probe, "get", f"/admin/accounts/apitoken/{token.pk if token else 1}/revoke/")]
