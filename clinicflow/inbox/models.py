@@ -82,7 +82,7 @@ class Inquiry(models.Model):
             models.Index(fields=["response_due_at", "received_at", "id"], condition=Q(status__in=["new", "taken"]),
                          name="inquiry_waiting_due"),
             # The unchanged refresh: count and newest change of one's branches, from the index alone.
-            models.Index(fields=["branch", "changed_at"], condition=Q(status__in=["new", "taken"]),
+            models.Index(fields=["branch", "changed_at", "id"], condition=Q(status__in=["new", "taken"]),
                          name="inquiry_waiting_changed"),
         ]
         constraints = [

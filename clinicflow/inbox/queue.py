@@ -87,7 +87,7 @@ def queue_for(user, now=None, limit: int = QUEUE_ROWS) -> Queue:
             zone_label="" if inquiry.branch.time_zone == viewer_zone else zone_label(inquiry.branch.time_zone, now),
             starts_later_day=bool(change) and change.astimezone(calendar.zone).date() != now.astimezone(
                 calendar.zone).date()))
-    state = _state(counts["total"], counts["changed"])
+    state = _state(counts["total"], counts["changed"], counts["newest"])
     return Queue(rows=rows, total=counts["total"], unread=counts["unread"], newest_id=counts["newest"] or 0,
                  target_seconds=settings.CLINICFLOW_RESPONSE_TARGET_MINUTES * 60,
                  version=f"{state}~{int(until.timestamp())}")
@@ -99,13 +99,15 @@ def queue_unchanged(user, version: str, now=None) -> bool:
     now = now or timezone.now()
     if not until.isdigit() or now.timestamp() >= int(until):
         return False  # a clock started or stopped since (or the version is not one of ours): render again
-    counts = inquiries_at_work(user).waiting().aggregate(total=Count("id"), changed=Max("changed_at"))
-    return state == _state(counts["total"], counts["changed"])
+    counts = inquiries_at_work(user).waiting().aggregate(total=Count("id"), changed=Max("changed_at"),
+                                                         newest=Max("id"))
+    return state == _state(counts["total"], counts["changed"], counts["newest"])
 
 
-def _state(total: int, changed: datetime | None) -> str:
-    # Any arrival or change moves the newest changed_at; an inquiry leaving the queue lowers the count.
-    return f"{total}.{int(changed.timestamp() * 1_000_000) if changed else 0}"
+def _state(total: int, changed: datetime | None, newest: int | None) -> str:
+    # A change moves the newest changed_at, an arrival the newest id too (even within one clock tick), and an
+    # inquiry leaving the queue lowers the count: only together do they change.
+    return f"{total}.{newest or 0}.{int(changed.timestamp() * 1_000_000) if changed else 0}"
 
 
 def next_clock_change(calendar: BranchCalendar, now: datetime) -> datetime | None:

@@ -95,7 +95,7 @@ def search(request):
         return search_hits(request, query.strip())
     patients = search_patients(request.user, query)
     inquiries, cases = search_records(request.user, query, patients) if query.strip() else ([], [])
-    if request.GET.get("open") and len(patients) == 1 and not (inquiries or cases) and query.strip():
+    if request.GET.get("open") and query.strip() and single_patient(patients, inquiries, cases):
         return redirect("patients:card", patients[0].pk)  # Enter on one hit in the menu's box: open the card
     return render(request, "pages/search.html", {
         "patients": patients, "inquiries": inquiries, "cases": cases, "query": query,
@@ -109,7 +109,15 @@ def search_hits(request, query: str):
     inquiries, cases = search_records(request.user, query, patients)
     return render(request, "pages/search.html#hits", {
         "patients": patients, "inquiries": inquiries, "cases": cases, "query": query,
-        "more": len(patients) == SEARCH_HITS, "create_query": create_query(query)})
+        "more": len(patients) == SEARCH_HITS, "create_query": create_query(query),
+        "single": single_patient(patients, inquiries, cases)})
+
+
+def single_patient(patients: list, inquiries: list, cases: list):
+    """One person found (with their own inquiries and cases, if any): Enter opens their card."""
+    if len(patients) == 1 and all(r.patient_id == patients[0].pk for r in inquiries + cases):
+        return patients[0]
+    return None
 
 
 def create_query(query: str) -> str:

@@ -27,6 +27,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='inquiry',
-            index=models.Index(condition=models.Q(('status__in', ['new', 'taken'])), fields=['branch', 'changed_at'], name='inquiry_waiting_changed'),
+            index=models.Index(condition=models.Q(('status__in', ['new', 'taken'])), fields=['branch', 'changed_at', 'id'], name='inquiry_waiting_changed'),
         ),
     ]
