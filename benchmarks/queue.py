@@ -418,7 +418,8 @@ def measure_queue(client, open_inquiries: int, runs: int, warmup: int) -> list[M
                 headers={"HX-Request": "true"}),
         # What every screen sends every 3 seconds: the version it shows; nothing changed, so 204 and no body.
         measure(client, "unchanged refresh (204)", "/queue/", runs=runs, warmup=warmup,
-                open_inquiries=open_inquiries, headers={"HX-Request": "true", "X-Queue-Version": queue_version(client)}),
+                open_inquiries=open_inquiries,
+                headers={"HX-Request": "true", "X-Queue-Version": queue_version(client)}),
     ]
 
 
