@@ -370,7 +370,10 @@ def measure(client, name: str, url: str, *, runs: int, warmup: int, open_inquiri
             started = time.perf_counter()
             response = client.get(url, headers=headers or {})
             elapsed = (time.perf_counter() - started) * 1000
-        check_response(response, name, open_inquiries, fragment=bool(headers))
+        if headers and "X-Queue-Version" in headers:
+            check_unchanged(response, name)
+        else:
+            check_response(response, name, open_inquiries, fragment=bool(headers))
         if run >= warmup:
             result.timings_ms.append(elapsed)
             result.query_counts.append(len(queries))
@@ -394,11 +397,29 @@ def check_response(response, name: str, open_inquiries: int | None, *, fragment:
         sys.exit(f"{name}: unexpected response: {', '.join(wrong)}")
 
 
+def check_unchanged(response, name: str) -> None:
+    """The unchanged refresh must be an empty 204; a 200 means the version was not recognised (or a branch's
+    clock started or stopped during the run: run again)."""
+    if response.status_code != 204 or response.content:
+        sys.exit(f"{name}: unexpected response: status {response.status_code}, {len(response.content)} bytes")
+
+
+def queue_version(client) -> str:
+    import re
+
+    body = client.get("/queue/", headers={"HX-Request": "true"}).content.decode()
+    return re.search(r'data-version="([^"]+)"', body).group(1)
+
+
 def measure_queue(client, open_inquiries: int, runs: int, warmup: int) -> list[Measurement]:
     return [
         measure(client, "queue page", "/queue/", runs=runs, warmup=warmup, open_inquiries=open_inquiries),
         measure(client, "queue refresh (htmx)", "/queue/", runs=runs, warmup=warmup, open_inquiries=open_inquiries,
                 headers={"HX-Request": "true"}),
+        # What every screen sends every 3 seconds: the version it shows; nothing changed, so 204 and no body.
+        measure(client, "unchanged refresh (204)", "/queue/", runs=runs, warmup=warmup,
+                open_inquiries=open_inquiries,
+                headers={"HX-Request": "true", "X-Queue-Version": queue_version(client)}),
     ]
 
 

@@ -19,9 +19,11 @@ from clinicflow.patients.models import Channel
 from clinicflow.patients.phones import normalize_phone
 from clinicflow.patients.services import patient_resolve
 
+from .access import inquiries_at_work
 from .models import Inquiry, Message
 
 ESCALATE_JOB = "inquiry.escalate"
+NEXT_TRIES = 20  # colleagues taking the same inquiries at the same moment; more than this, and "Next" gives up
 CONSENT_REQUIRED = _lazy("The patient's consent to the processing of personal data is required.")
 
 
@@ -183,9 +185,24 @@ def inquiry_take(*, inquiry: Inquiry, by) -> Inquiry:
     if inquiry.status == Inquiry.Status.NEW:
         now = timezone.now()
         Inquiry.objects.filter(pk=inquiry.pk, status=Inquiry.Status.NEW).update(
-            status=Inquiry.Status.TAKEN, taken_by=by, taken_at=now)
+            status=Inquiry.Status.TAKEN, taken_by=by, taken_at=now, changed_at=now)
         inquiry.refresh_from_db()
     return inquiry
+
+
+def inquiry_take_next(*, by) -> Inquiry | None:
+    """Take the most urgent inquiry nobody has taken yet at the branches `by` works for (None: there is none).
+
+    Two receptionists pressing "Next" at once get two different inquiries: the take is an UPDATE on the
+    status just read, and whoever loses it tries the next one.
+    """
+    candidates = inquiries_at_work(by).filter(status=Inquiry.Status.NEW).most_urgent_first()
+    for pk in candidates.values_list("pk", flat=True)[:NEXT_TRIES]:
+        now = timezone.now()
+        if Inquiry.objects.filter(pk=pk, status=Inquiry.Status.NEW).update(
+                status=Inquiry.Status.TAKEN, taken_by=by, taken_at=now, changed_at=now):
+            return Inquiry.objects.get(pk=pk)
+    return None
 
 
 def inquiry_respond(*, inquiry: Inquiry, by, text: str) -> Message:
@@ -203,7 +220,7 @@ def inquiry_respond(*, inquiry: Inquiry, by, text: str) -> Message:
                                          author=by, created_at=now)
         first = Inquiry.objects.filter(pk=inquiry.pk, first_response_at__isnull=True,
                                        status__in=[Inquiry.Status.NEW, Inquiry.Status.TAKEN])
-        if first.update(first_response_at=now, first_response_by=by, status=Inquiry.Status.ANSWERED):
+        if first.update(first_response_at=now, first_response_by=by, status=Inquiry.Status.ANSWERED, changed_at=now):
             Inquiry.objects.filter(pk=inquiry.pk, taken_by__isnull=True).update(taken_by=by, taken_at=now)
             job_cancel(key=inquiry.escalation_key)
     inquiry.refresh_from_db()
@@ -216,7 +233,7 @@ def inquiry_close(*, inquiry: Inquiry, by, reason: str) -> Inquiry:
         raise ValidationError({"reason": _("Say why the inquiry is closed without an answer.")})
     with transaction.atomic():
         closed = Inquiry.objects.filter(pk=inquiry.pk, status__in=[Inquiry.Status.NEW, Inquiry.Status.TAKEN]).update(
-            status=Inquiry.Status.CLOSED, closed_reason=reason.strip()[:200])
+            status=Inquiry.Status.CLOSED, closed_reason=reason.strip()[:200], changed_at=timezone.now())
         if not closed:
             raise ValidationError({"reason": _("The inquiry is no longer waiting: it was answered or closed.")})
         Message.objects.create(inquiry=inquiry, direction=Message.Direction.NOTE, author=by,
@@ -244,6 +261,8 @@ def inquiry_apply_given(*, inquiry: Inquiry, by, fields: list[str]) -> Inquiry:
     if changed:
         with transaction.atomic():
             patient.save(update_fields=changed)
+            # The queue shows the patient's name: its refresh must see the change.
+            Inquiry.objects.filter(pk=inquiry.pk).update(changed_at=timezone.now())
             Message.objects.create(inquiry=inquiry, direction=Message.Direction.NOTE, author=by,
                                    body=_("Card updated with what the patient gave: %(fields)s") % {
                                        "fields": ", ".join(str(patient._meta.get_field(f).verbose_name)

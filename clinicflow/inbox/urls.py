@@ -6,6 +6,7 @@ app_name = "inbox"
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("inquiries/new/", views.inquiry_new, name="new"),
+    path("inquiries/next/", views.inquiry_next_view, name="next"),
     path("inquiries/<int:inquiry_id>/", views.inquiry_detail, name="inquiry"),
     path("inquiries/<int:inquiry_id>/take/", views.inquiry_take_view, name="take"),
     path("inquiries/<int:inquiry_id>/respond/", views.inquiry_respond_view, name="respond"),

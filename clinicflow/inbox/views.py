@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -12,7 +13,7 @@ from clinicflow.patients.models import Channel
 
 from .access import inquiry_for_user
 from .forms import PhoneInquiryForm
-from .queue import queue_for
+from .queue import queue_for, queue_unchanged
 from .services import (
     InquiryDraft,
     inquiry_apply_given,
@@ -20,7 +21,10 @@ from .services import (
     inquiry_receive,
     inquiry_respond,
     inquiry_take,
+    inquiry_take_next,
 )
+
+QUEUE_VERSION_HEADER = "X-Queue-Version"
 
 
 def _too_long(text: str, limit: int) -> ValidationError | None:
@@ -34,6 +38,10 @@ def _too_long(text: str, limit: int) -> ValidationError | None:
 
 @gates.patient_reader_required
 def queue(request):
+    known = request.headers.get(QUEUE_VERSION_HEADER, "")
+    if request.htmx and known and queue_unchanged(request.user, known):
+        # Nothing to redraw: htmx leaves the page as it is on a 204, and the timers keep ticking there.
+        return HttpResponse(status=204)
     queue = queue_for(request.user)
     context = {"queue": queue, "nav_unread": queue.unread, "section": "queue"}
     if request.htmx:
@@ -69,12 +77,15 @@ def inquiry_new(request):
 def inquiry_detail(request, inquiry_id):
     inquiry = inquiry_for_user(request.user, inquiry_id)
     patient = inquiry.patient
+    questions = IntakeQuestion.objects.filter(active=True)
+    if inquiry.case and not inquiry.case.intake:
+        inquiry.case.intake = intake_from_inquiry(inquiry, questions)  # shown, not saved: the answers are staff's
     return render(request, "inbox/inquiry.html", {
         "inquiry": inquiry, "patient": patient, "case": inquiry.case, "section": "queue",
         "given_differs": {name: value for name, value in (("name", inquiry.given_name), ("email", inquiry.given_email))
                           if value and value != (patient.full_name if name == "name" else patient.email)},
         "conversation": inquiry.messages.select_related("author"),
-        "questions": IntakeQuestion.objects.filter(active=True),
+        "questions": questions,
     })
 
 
@@ -126,3 +137,24 @@ def inquiry_apply_given_view(request, inquiry_id):
     else:
         messages.success(request, _("The patient's card was updated."))
     return redirect("inbox:inquiry", inquiry_id)
+
+
+def intake_from_inquiry(inquiry, questions) -> dict:
+    """What the web form already said, as the intake script's first answers: the specialty (the service's own
+    when only a service was chosen)."""
+    specialty = inquiry.specialty or (inquiry.service and inquiry.service.specialty)
+    if specialty is None:
+        return {}
+    return {q.key: str(specialty.pk) for q in questions if q.kind == IntakeQuestion.Kind.SPECIALTY}
+
+
+@require_POST
+@gates.patient_reader_required
+def inquiry_next_view(request):
+    """After an answer: take the most urgent inquiry nobody has taken yet, and open it."""
+    inquiry = inquiry_take_next(by=request.user)
+    if inquiry is None:
+        messages.info(request, _("Nobody else is waiting for an answer."))
+        return redirect("inbox:queue")
+    inquiry_for_user(request.user, inquiry.pk, write=True)  # taking it changed it: the access log says who
+    return redirect("inbox:inquiry", inquiry.pk)

@@ -4,9 +4,13 @@ Every section of the card lists through its app's gate, so in a clinic whose bra
 patients a card opened at one branch never shows another branch's inquiries, visits, cases or tasks.
 """
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -26,21 +30,52 @@ from clinicflow.funnel.models import CaseTransition
 from clinicflow.inbox.access import inquiries_visible_to
 from clinicflow.inbox.models import Message
 from clinicflow.patients.models import Channel, Patient, PatientNote
-from clinicflow.patients.services import patient_note_add, patient_update
+from clinicflow.patients.services import patient_note_add, patient_resolve, patient_update
 from clinicflow.scheduling.access import appointments_visible_to
 from clinicflow.tasks.access import tasks_visible_to
 from clinicflow.tasks.forms import MANUAL_KINDS, due_from, owner_choices, owner_from
 from clinicflow.tasks.models import Task
 from clinicflow.tasks.services import task_create
 
+from .forms import PatientCreateForm
+
 SEARCH_RESULTS = 50
+SEARCH_HITS = 8  # under the search box as one types: enough to choose from, few enough to read
+OTHER_HITS = 5  # inquiries and cases under the patients
 
 
-def search_patients(user, query: str) -> list:
-    """Patients matching `query` among those the user may read; each hit is logged as a read."""
+def search_patients(user, query: str, limit: int = SEARCH_RESULTS) -> list:
+    """Patients matching `query` among those the user may read; each hit is logged as a read.
+
+    A name of several words matches in any order ("Ivanova Anna" and "Anna Ivanova"): people say either.
+    """
     query = query[:settings.CLINICFLOW_SEARCH_MAX_LENGTH]
-    found = gates.patients_visible_to(user).search(query).prefetch_related("identities")
-    return gates.patients_found(user, list(found[:SEARCH_RESULTS]))
+    patients, words = gates.patients_visible_to(user), query.lower().split()
+    if len(words) > 1 and not any(ch.isdigit() for ch in query):
+        found = patients.annotate(name_lower=Lower("full_name")).filter(
+            *[Q(name_lower__contains=word) for word in words[:SEARCH_WORDS]]).order_by("full_name", "pk")
+    else:
+        found = patients.search(query)
+    return gates.patients_found(user, list(found.prefetch_related("identities")[:limit]))
+
+
+SEARCH_WORDS = 6  # a name has a few words; more is pasted text, and each word is one more LIKE
+
+
+def search_records(user, query: str, patients: list) -> tuple[list, list]:
+    """Inquiries and cases by their number ("123", "#123") or of the patients found, the newest first."""
+    number = query.strip().lstrip("#№")
+    by_id = Q(pk=int(number)) if number.isdigit() and len(number) <= 9 else Q(pk__in=[])
+    of_patients = Q(patient__in=[p.pk for p in patients])
+    inquiries = list(inquiries_visible_to(user).filter(by_id | of_patients).select_related("patient", "branch")
+                     .order_by("-received_at")[:OTHER_HITS])
+    cases = list(cases_visible_to(user).filter(by_id | of_patients).select_related("patient", "branch")
+                 .order_by("-created_at")[:OTHER_HITS])
+    # A record found by its number shows its patient's name: that is a read of the patient too.
+    shown = {p.pk for p in patients}
+    gates.patients_found(user, list({r.patient.pk: r.patient for r in inquiries + cases
+                                     if r.patient.pk not in shown}.values()))
+    return inquiries, cases
 
 
 @staff_required
@@ -56,13 +91,75 @@ def home(request):
 
 @gates.patient_reader_required
 def search(request):
+    """The search page, and the hits under the menu's search box as one types (htmx)."""
     query, limit = request.GET.get("q", ""), settings.CLINICFLOW_SEARCH_MAX_LENGTH
     if len(query) > limit:
         # A pasted page of text is nobody's name; unbounded, it grew SQL past SQLite's limits (a 500).
         query = query[:limit]
-        messages.warning(request, _("The search was cut to its first %(limit)d characters.") % {"limit": limit})
-    return render(request, "pages/search.html", {"patients": search_patients(request.user, query), "query": query,
-                                                 "query_max_length": limit, "section": "patients"})
+        if not request.htmx:
+            messages.warning(request, _("The search was cut to its first %(limit)d characters.") % {"limit": limit})
+    if request.htmx:
+        return search_hits(request, query.strip())
+    patients = search_patients(request.user, query)
+    inquiries, cases = search_records(request.user, query, patients) if query.strip() else ([], [])
+    if request.GET.get("open") and query.strip() and single_patient(patients, inquiries, cases):
+        return redirect("patients:card", patients[0].pk)  # Enter on one hit in the menu's box: open the card
+    return render(request, "pages/search.html", {
+        "patients": patients, "inquiries": inquiries, "cases": cases, "query": query,
+        "query_max_length": limit, "section": "patients", "create_query": create_query(query)})
+
+
+def search_hits(request, query: str):
+    if not query:
+        return HttpResponse("")  # the box was emptied: no list under it
+    patients = search_patients(request.user, query, limit=SEARCH_HITS)
+    inquiries, cases = search_records(request.user, query, patients)
+    return render(request, "pages/search.html#hits", {
+        "patients": patients, "inquiries": inquiries, "cases": cases, "query": query,
+        "more": len(patients) == SEARCH_HITS, "create_query": create_query(query),
+        "single": single_patient(patients, inquiries, cases)})
+
+
+def single_patient(patients: list, inquiries: list, cases: list):
+    """One person found (with their own inquiries and cases, if any): Enter opens their card."""
+    if len(patients) == 1 and all(r.patient_id == patients[0].pk for r in inquiries + cases):
+        return patients[0]
+    return None
+
+
+def create_query(query: str) -> str:
+    """What the "create a patient" form starts from: a phone typed stays a phone, anything else a name."""
+    query = query.strip()
+    key = "phone" if query and sum(ch.isdigit() for ch in query) >= len(query.replace(" ", "")) // 2 else "full_name"
+    return urlencode({key: query}) if query else ""
+
+
+@gates.patient_reader_required
+def patient_create(request):
+    """A person the search did not find: a phone (one person, one patient), a name, and their consent."""
+    branches = gates.branches_at_work(request.user)
+    form = PatientCreateForm(request.POST or None, branches=branches,
+                             initial={"branch": branches.first(), **request.GET.dict()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        known = gates.patients_visible_to(request.user).filter(
+            identities__channel=Channel.PHONE, identities__address=data["phone"]).first()
+        # Staff rules: someone vouching for the person fills the card's blanks, but only of a card they may see.
+        patient, created = patient_resolve(branch=data["branch"], phone=data["phone"], full_name=data["full_name"],
+                                           fill_blanks=known is not None)
+        if created or known:
+            for purpose in (Consent.Purpose.PROCESSING, Consent.Purpose.SERVICE):
+                consent_record(patient=patient, purpose=purpose, source="staff")
+            gates.patient_for_user(request.user, patient.pk, write=True)  # logged as a write by this person
+            if not created:
+                messages.info(request, _("This phone is already on a patient's card: here it is."))
+            return redirect("patients:card", patient.pk)
+        # Not echoed back: the page shows no data of another branch's patient, not even the number typed.
+        form.data = form.data.copy()
+        form.data["phone"] = ""
+        form.add_error("phone", _("This phone belongs to a patient of another branch. Record the call as a new "
+                                  "inquiry: the card then opens for your branch too."))
+    return render(request, "pages/patient_new.html", {"form": form, "section": "patients"})
 
 
 @gates.patient_reader_required

@@ -63,4 +63,6 @@ def test_zero_minutes_turns_the_idle_log_out_off(client, logged_in, settings):
 
 
 def test_the_queue_page_asks_htmx_to_mark_its_refresh_as_a_poll(rita_client):
-    assert """hx-headers='{"X-Clinicflow-Poll": "1"}'""" in rita_client.get("/queue/").content.decode()
+    # The same attribute also carries the version the screen shows (the unchanged refresh answers 204).
+    expected = """hx-headers='{"X-Clinicflow-Poll": "1", "X-Queue-Version": """
+    assert expected in rita_client.get("/queue/").content.decode()

@@ -85,6 +85,8 @@ PAGES: dict[str, tuple[Probe, ...]] = {
         Probe(CREATE, "post", body={"branch": "{branch_id}", "phone": "+7 900 111-22-33", "full_name": "Probe",
                                     "text": "probe", "consent": "on"}, refusal=200),
     ),
+    # Takes the next inquiry of the caller's own branches (or none): never one of the target's.
+    "inquiries/next/": (Probe(CREATE, "post", refusal=302),),
     "inquiries/<int:inquiry_id>/": (Probe(OBJECT, refusal=404, shows=("name", "message")),),
     "inquiries/<int:inquiry_id>/take/": (Probe(OBJECT, "post", refusal=404),),
     "inquiries/<int:inquiry_id>/respond/": (Probe(OBJECT, "post", body={"text": "probe"}, refusal=404),),
@@ -101,6 +103,14 @@ PAGES: dict[str, tuple[Probe, ...]] = {
         Probe(LIST, query="q={phone}", refusal=200, shows=("name",)),
         Probe(LIST, query="q={name}", refusal=200, shows=("formatted_phone",)),
         Probe(LIST, query="q={email}", refusal=200, shows=("name",)),
+    ),
+    "patients/new/": (
+        Probe(LIST, query="phone={phone}", refusal=200),
+        # The target's branch is not the caller's: refused in the form, and no card is created.
+        Probe(CREATE, "post", body={"branch": "{branch_id}", "phone": "+7 900 111-22-44", "full_name": "Probe",
+                                    "consent": "on"}, refusal=200),
+        # The target patient's own phone, filed for the caller's branch: their card must not open nor change.
+        Probe(CREATE, "post", body={"phone": "{phone}", "full_name": "Probe", "consent": "on"}, refusal=200),
     ),
     "patients/<int:patient_id>/": (Probe(OBJECT, refusal=404,
                                          shows=("name", "formatted_phone", "email", "message", "task", "note")),),
