@@ -107,6 +107,11 @@ def morning(clinic):
         inquiry_respond(inquiry=inquiry, by=rita, text="Called back.")
         reason = stages.pop() if "lost" in stages else ""
         for stage in stages:
+            if stage == "completed":  # a visit is completed only after it was booked
+                visit_at = timezone.now() - timedelta(days=1, hours=index)
+                Appointment.objects.create(patient=inquiry.patient, case=inquiry.case, doctor=clinic["doctor"],
+                                           branch=inquiry.branch, starts_at=visit_at, status="completed",
+                                           ends_at=visit_at + timedelta(minutes=30))
             case_move(case=inquiry.case, to_stage=stage, by=rita, reason=reason if stage == "lost" else "")
     tatiana = waiting[0].patient
     Appointment.objects.create(patient=tatiana, case=waiting[0].case, doctor=clinic["doctor"],
