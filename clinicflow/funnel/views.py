@@ -146,7 +146,7 @@ def _board_context(request, filters: BoardFilters, **extra) -> dict:
 @gates.patient_reader_required
 def board(request):
     filters = BoardFilters.from_query(request.GET)
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         # Filtering and opening Lost: the same list, opened already (decision 0002: one row per opening).
         return render(request, "funnel/board.html#board", _board_context(request, filters))
     gates.list_opened(request.user, "cases")

@@ -112,3 +112,16 @@ def test_the_collapsed_lost_column_and_filters_fit_1366x768(rita_page, send_web_
     page.get_by_label("Search cases by name or phone").fill("")
     expect(page.locator(".cf-case")).to_have_count(2)
     assert no_horizontal_page_scroll(page)
+
+
+def test_the_board_fits_a_390_px_phone(rita_page, send_web_inquiry, screenshot):
+    page = rita_page
+    send_web_inquiry(name="Konstantinopolskaya" * 8, phone="+7 926 555-08-01")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/cases/")
+    expect(page.get_by_label("Search cases by name or phone")).to_be_visible()
+    # The columns scroll sideways inside the board; the page itself never does.
+    assert no_horizontal_page_scroll(page)
+    card = page.locator(".cf-case").first
+    assert card.bounding_box()["width"] <= 390
+    screenshot(page, "kanban-390", caret="initial", full_page=True)
