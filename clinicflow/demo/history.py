@@ -194,7 +194,9 @@ class History:
     def move(self, case: Case, to_stage: str, at: datetime, *, by=None, source: str = Source.PERSON,
              reason: str = "") -> None:
         """Append a transition the funnel allows; a story that breaks the rules is a bug of the demo."""
-        why_not = refusal_reason(case, to_stage, source, reason)
+        # The story lives in memory until written: the funnel cannot ask the database for the case's visits.
+        booked = to_stage == Stage.COMPLETED and any(a.case is case for a in self.rows[Appointment])
+        why_not = refusal_reason(case, to_stage, source, reason, has_appointment=booked)
         if why_not or not case.stage_changed_at <= at <= self.now:
             raise ValueError(f"demo story breaks a rule: {case.stage} -> {to_stage} at {at}: {why_not}")
         self.add(CaseTransition(case=case, from_stage=case.stage, to_stage=to_stage, at=at, by=by, source=source,

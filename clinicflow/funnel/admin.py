@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from clinicflow.core.admin import CountsOnlyOnDelete
 
-from .models import IntakeQuestion
+from .models import IntakeQuestion, LostReason
 
 # Patient data (patients, inquiries, cases, visits, tasks, consents) has no admin pages: it is read and
 # changed only on clinicflow's own screens, through the read gate and the access log (decision 0002).
@@ -12,3 +12,12 @@ from .models import IntakeQuestion
 class IntakeQuestionAdmin(CountsOnlyOnDelete):
     list_display = ["label", "key", "kind", "required", "position", "active"]
     list_editable = ["position", "active"]
+
+
+@admin.register(LostReason)
+class LostReasonAdmin(CountsOnlyOnDelete):
+    """The clinic's list of reasons a case is lost. Switch a reason off rather than delete it: lost cases keep
+    their words either way, but reports count by the listed reason."""
+
+    list_display = ["name", "closes_fresh_case", "position", "active"]
+    list_editable = ["closes_fresh_case", "position", "active"]

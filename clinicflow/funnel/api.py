@@ -2,6 +2,7 @@ from datetime import datetime
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from ninja import Body, Field, Router, Schema
 
 from clinicflow.clinic.models import Branch
@@ -9,7 +10,7 @@ from clinicflow.core import limits
 from clinicflow.core.api_types import DbId, Limit, Text, one_of
 
 from .access import case_for_user, cases_visible_to
-from .models import Source, Stage
+from .models import LostReason, Source, Stage
 from .services import case_move, case_record_intake, case_transfer
 
 router = Router(tags=["cases"])
@@ -32,11 +33,16 @@ class CaseOut(Schema):
     branch_id: int
     stage: str
     lost_reason: str
+    lost_reason_id: int | None = Field(None, description="The reason from the clinic's list (Settings → Lost reasons)")
     intake: dict
     created_at: datetime
     stage_changed_at: datetime
     next_stages: list[str]
     transitions: list[TransitionOut]
+
+    @staticmethod
+    def resolve_lost_reason_id(obj):
+        return obj.listed_lost_reason_id
 
     @staticmethod
     def resolve_next_stages(obj):
@@ -54,7 +60,9 @@ class TransferIn(Schema):
 
 class MoveIn(Schema):
     stage: Stage
-    reason: Text = Field("", max_length=limits.REASON)
+    reason: Text = Field("", max_length=limits.REASON,
+                         description="Free text; to Lost, a listed reason's name links it")
+    lost_reason_id: DbId | None = Field(None, description="To Lost: a reason from the clinic's list")
 
 
 # Question keys are slugs of at most 40 characters; an answer is stored up to 500 characters.
@@ -80,7 +88,13 @@ def get_case(request, case_id: DbId):
 @router.post("/{case_id}/moves", response=CaseOut, summary="Move a case to another stage (422 says why not)")
 def move_case(request, case_id: DbId, payload: MoveIn):
     case = case_for_user(request.auth, case_id, write=True)
-    return case_move(case=case, to_stage=payload.stage, by=request.auth, source=Source.API, reason=payload.reason)
+    lost_reason = None
+    if payload.lost_reason_id is not None:
+        lost_reason = LostReason.objects.filter(active=True, pk=payload.lost_reason_id).first()
+        if lost_reason is None:
+            raise ValidationError({"lost_reason_id": _("No such lost reason.")})
+    return case_move(case=case, to_stage=payload.stage, by=request.auth, source=Source.API, reason=payload.reason,
+                     lost_reason=lost_reason)
 
 
 @router.put("/{case_id}/intake", response=CaseOut, summary="Store the intake script's answers")

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.clinic.models import Branch, Doctor, Specialty
@@ -32,6 +33,18 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     Stage.CLOSED: (),
 }
 ACTIVE_STAGES = [s for s in Stage.values if s not in (Stage.LOST, Stage.CLOSED)]
+# The move a person most often makes next: what the stage menus offer first. Never backwards (a receptionist
+# who clicks "Move" without looking must not send a booked patient back to Qualification).
+FORWARD: dict[str, str] = {
+    Stage.NEW: Stage.QUALIFICATION,
+    Stage.QUALIFICATION: Stage.BOOKING,
+    Stage.BOOKING: Stage.REMINDER,
+    Stage.REMINDER: Stage.COMPLETED,
+    Stage.COMPLETED: Stage.REVIEW,
+    Stage.REBOOKING: Stage.BOOKING,
+    Stage.REVIEW: Stage.CLOSED,
+    Stage.LOST: Stage.CLOSED,
+}
 
 
 class Source(models.TextChoices):
@@ -44,6 +57,47 @@ class Source(models.TextChoices):
     SYSTEM = "system", _("clinicflow")
 
 
+# The list a new clinic starts with (Settings → Lost reasons). Stored in English and translated when shown,
+# so a Russian desk reads «Дорого»; names a clinic types itself are shown as typed.
+DEFAULT_LOST_REASONS: list[tuple[str, bool]] = [  # (name, closes a junk inquiry's fresh case)
+    (gettext_noop("Too expensive"), False),
+    (gettext_noop("No answer"), False),
+    (gettext_noop("Chose another clinic"), False),
+    (gettext_noop("No convenient time"), False),
+    (gettext_noop("Changed their mind"), False),
+    (gettext_noop("Spam"), True),
+    (gettext_noop("Duplicate"), True),
+]
+
+
+class LostReason(models.Model):
+    """One reason a case is lost, from the clinic's own list; the person who moves the case may add free text."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    closes_fresh_case = models.BooleanField(
+        _("closes the case of a junk inquiry"), default=False,
+        help_text=_("Closing an inquiry without answer with this reason (spam, a duplicate) also closes its case as "
+                    "lost, when nothing else happened in that case yet."))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("lost reason")
+        verbose_name_plural = _("lost reasons")
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return gettext(self.name)
+
+    def names(self) -> set[str]:
+        """How people may spell it: as stored and as shown in the current language, in any case."""
+        return {self.name.casefold(), self.label.casefold()}
+
+
 class Case(models.Model):
     """One patient journey at one branch, from the first inquiry to the review. At most one open per branch."""
 
@@ -51,6 +105,9 @@ class Case(models.Model):
     branch = models.ForeignKey(Branch, models.PROTECT, related_name="cases")
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.NEW)
     lost_reason = models.CharField(_("reason lost"), max_length=200, blank=True)
+    # The reason from the clinic's list, for reports; `lost_reason` keeps the words shown (list name + free text).
+    listed_lost_reason = models.ForeignKey(LostReason, models.SET_NULL, null=True, blank=True, related_name="cases",
+                                           verbose_name=_("reason lost (from the list)"))
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
                               related_name="cases", verbose_name=_("owner"))
     intake = models.JSONField(_("intake answers"), default=dict, blank=True)
@@ -76,6 +133,11 @@ class Case(models.Model):
 
     def next_stages(self) -> tuple[str, ...]:
         return TRANSITIONS[self.stage]
+
+    @property
+    def forward_stage(self) -> str | None:
+        """The stage the move menus preselect."""
+        return FORWARD.get(self.stage)
 
 
 class CaseTransition(models.Model):

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from clinicflow.patients.models import Patient
 
-from .models import ACTIVE_STAGES, Case, CaseTransition, IntakeQuestion, Source, Stage
+from .models import ACTIVE_STAGES, Case, CaseTransition, IntakeQuestion, LostReason, Source, Stage
 
 
 class TransitionRefused(ValidationError):
@@ -56,8 +56,12 @@ def case_transfer(*, case: Case, to_branch, by, reason: str) -> Case:
     return case
 
 
-def refusal_reason(case: Case, to_stage: str, source: str, reason: str) -> str | None:
-    """Why this move is not allowed, or None when it is."""
+def refusal_reason(case: Case, to_stage: str, source: str, reason: str, *, lost_reason: LostReason | None = None,
+                   has_appointment: bool | None = None) -> str | None:
+    """Why this move is not allowed, or None when it is.
+
+    `has_appointment` is asked of the database when not given (a caller building a story in memory knows).
+    """
     if to_stage not in Stage.values:
         return _("“%(stage)s” is not a stage. Stages: %(stages)s.") % {
             "stage": to_stage, "stages": ", ".join(Stage.values)}
@@ -67,10 +71,15 @@ def refusal_reason(case: Case, to_stage: str, source: str, reason: str) -> str |
         allowed = ", ".join(str(Stage(s).label) for s in case.next_stages()) or _("none, the case is closed")
         return _("A case cannot go from %(from)s to %(to)s. Possible next stages: %(allowed)s.") % {
             "from": Stage(case.stage).label, "to": Stage(to_stage).label, "allowed": allowed}
-    if to_stage == Stage.COMPLETED and source != Source.MIS and mis_is_connected():
-        return _("Only the MIS marks an appointment completed: it will appear here after the visit is "
-                 "closed in the MIS.")
-    if to_stage == Stage.LOST and not reason.strip():
+    if to_stage == Stage.COMPLETED:
+        # Appointments live in scheduling, above the funnel: asked through the reverse relation by name.
+        if not (case.appointments.exists() if has_appointment is None else has_appointment):
+            return _("There is no appointment in this case: book the visit first; it is completed after it took "
+                     "place.")
+        if source != Source.MIS and mis_is_connected():
+            return _("Only the MIS marks an appointment completed: it will appear here after the visit is "
+                     "closed in the MIS.")
+    if to_stage == Stage.LOST and not reason.strip() and lost_reason is None:
         return _("Say why the case is lost.")
     if case.stage in (Stage.LOST, Stage.CLOSED) and to_stage in ACTIVE_STAGES:
         other = case.patient.cases.filter(stage__in=ACTIVE_STAGES, branch=case.branch_id)
@@ -80,26 +89,78 @@ def refusal_reason(case: Case, to_stage: str, source: str, reason: str) -> str |
     return None
 
 
-def case_move(*, case: Case, to_stage: str, by=None, source: str = Source.PERSON, reason: str = "") -> Case:
-    """Move a case to another stage, or raise TransitionRefused saying why not."""
+def lost_reasons_offered() -> list[LostReason]:
+    """The clinic's list, as the move forms offer it."""
+    return list(LostReason.objects.filter(active=True))
+
+
+def lost_reason_named(text: str, *, closing_inquiries: bool = False) -> LostReason | None:
+    """The listed reason `text` names ("Spam", "spam", "Спам", "Duplicate of #12"), or None.
+
+    A reason typed in a free-text box (the API, closing an inquiry) is linked to the list when it starts
+    with a listed name, so reports count it with the others.
+    """
+    text = " ".join(text.split()).casefold()
+    candidates = LostReason.objects.filter(active=True)
+    if closing_inquiries:
+        candidates = candidates.filter(closes_fresh_case=True)
+    for listed in candidates:
+        for name in listed.names():
+            if text == name or (text.startswith(name) and not text[len(name)].isalnum()):
+                return listed
+    return None
+
+
+def _lost_text(lost_reason: LostReason | None, note: str) -> str:
+    """The words a lost case shows: the listed reason, then the person's own words when they add something."""
+    note = note.strip()
+    if lost_reason is None or note.casefold().startswith(lost_reason.label.casefold()):
+        return note[:200]
+    return (f"{lost_reason.label}: {note}" if note else lost_reason.label)[:200]
+
+
+def case_move(*, case: Case, to_stage: str, by=None, source: str = Source.PERSON, reason: str = "",
+              lost_reason: LostReason | None = None) -> Case:
+    """Move a case to another stage, or raise TransitionRefused saying why not.
+
+    Lost needs a reason: one of the clinic's list (`lost_reason`), free text (`reason`), or both.
+    """
+    if to_stage == Stage.LOST and lost_reason is None and reason.strip():
+        lost_reason = lost_reason_named(reason)
     try:
         with transaction.atomic():
             # Lock the row so two receptionists moving the same card cannot both pass the check.
             case = Case.objects.select_for_update().get(pk=case.pk)
-            why_not = refusal_reason(case, to_stage, source, reason)
+            why_not = refusal_reason(case, to_stage, source, reason, lost_reason=lost_reason)
             if why_not:
                 raise TransitionRefused({"stage": why_not})
             from_stage, now = case.stage, timezone.now()
+            lost = to_stage == Stage.LOST
+            text = _lost_text(lost_reason, reason) if lost else reason.strip()[:200]
             case.stage, case.stage_changed_at = to_stage, now
-            case.lost_reason = reason.strip()[:200] if to_stage == Stage.LOST else ""
-            case.save(update_fields=["stage", "stage_changed_at", "lost_reason"])
+            case.lost_reason, case.listed_lost_reason = (text, lost_reason) if lost else ("", None)
+            case.save(update_fields=["stage", "stage_changed_at", "lost_reason", "listed_lost_reason"])
             CaseTransition.objects.create(case=case, from_stage=from_stage, to_stage=to_stage, at=now,
                                           by=by if by and by.is_authenticated else None, source=source,
-                                          reason=reason.strip()[:200])
+                                          reason=text)
     except IntegrityError:
         # Another case of this patient was reopened at the same moment.
         raise TransitionRefused({"stage": _("The patient already has an open case: continue that one.")}) from None
     return case
+
+
+def case_lose_if_fresh(*, case: Case, inquiry_id: int, lost_reason: LostReason, by, note: str = "") -> bool:
+    """Close a case as lost when its only content is one junk inquiry (spam, a duplicate). True if it did.
+
+    Fresh means: still at New inquiry, no other inquiry and no appointment. A case with anything else in it
+    is a real patient's journey, which a junk message must not end. Call it inside the caller's transaction.
+    """
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    # Inquiries and appointments live above the funnel: asked through the reverse relations by name.
+    if case.stage != Stage.NEW or case.inquiries.exclude(pk=inquiry_id).exists() or case.appointments.exists():
+        return False
+    case_move(case=case, to_stage=Stage.LOST, by=by, source=Source.PERSON, reason=note, lost_reason=lost_reason)
+    return True
 
 
 def case_record_intake(*, case: Case, answers: dict) -> Case:

@@ -14,7 +14,7 @@ from clinicflow.automation.services import job_cancel, job_plan
 from clinicflow.clinic.models import Branch, ClinicSettings, Service, Specialty
 from clinicflow.compliance.models import Consent
 from clinicflow.compliance.services import consent_record
-from clinicflow.funnel.services import case_open_for
+from clinicflow.funnel.services import case_lose_if_fresh, case_open_for, lost_reason_named
 from clinicflow.patients.models import Channel
 from clinicflow.patients.phones import normalize_phone
 from clinicflow.patients.services import patient_resolve
@@ -228,9 +228,14 @@ def inquiry_respond(*, inquiry: Inquiry, by, text: str) -> Message:
 
 
 def inquiry_close(*, inquiry: Inquiry, by, reason: str) -> Inquiry:
-    """Take an inquiry out of the queue without an answer (spam, a duplicate, a wrong number)."""
+    """Take an inquiry out of the queue without an answer (spam, a duplicate, a wrong number).
+
+    A reason from the clinic's lost-reason list marked as junk (spam, duplicate) also closes the inquiry's
+    case as lost when the case is fresh (it holds nothing but this inquiry): no empty card stays on the kanban.
+    """
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the inquiry is closed without an answer.")})
+    junk = lost_reason_named(reason, closing_inquiries=True)
     with transaction.atomic():
         closed = Inquiry.objects.filter(pk=inquiry.pk, status__in=[Inquiry.Status.NEW, Inquiry.Status.TAKEN]).update(
             status=Inquiry.Status.CLOSED, closed_reason=reason.strip()[:200], changed_at=timezone.now())
@@ -239,6 +244,8 @@ def inquiry_close(*, inquiry: Inquiry, by, reason: str) -> Inquiry:
         Message.objects.create(inquiry=inquiry, direction=Message.Direction.NOTE, author=by,
                                body=_("Closed: %(reason)s") % {"reason": reason.strip()})
         job_cancel(key=inquiry.escalation_key)
+        if junk and inquiry.case_id:
+            case_lose_if_fresh(case=inquiry.case, inquiry_id=inquiry.pk, lost_reason=junk, by=by, note=reason)
     inquiry.refresh_from_db()
     return inquiry
 

@@ -34,7 +34,7 @@ from clinicflow.api import api
 from clinicflow.automation.models import Job, WorkerHeartbeat
 from clinicflow.clinic.models import Branch, ClinicSettings, Doctor, Service, Specialty
 from clinicflow.compliance.models import AccessLogEntry, AccessLogHead, Consent
-from clinicflow.funnel.models import Case, CaseTransition, IntakeQuestion
+from clinicflow.funnel.models import Case, CaseTransition, IntakeQuestion, LostReason
 from clinicflow.inbox.models import Inquiry, Message
 from clinicflow.inbox.services import InquiryDraft, inquiry_receive
 from clinicflow.patients.models import Channel, Patient, PatientIdentity, PatientNote
@@ -92,7 +92,8 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     "inquiries/<int:inquiry_id>/respond/": (Probe(OBJECT, "post", body={"text": "probe"}, refusal=404),),
     "inquiries/<int:inquiry_id>/close/": (Probe(OBJECT, "post", body={"reason": "probe"}, refusal=404),),
     "inquiries/<int:inquiry_id>/apply-given/": (Probe(OBJECT, "post", body={"field": "name"}, refusal=404),),
-    "cases/": (Probe(LIST, refusal=200, shows=("name",)),),
+    "cases/": (Probe(LIST, refusal=200, shows=("name",)), Probe(LIST, query="branch={branch_id}&lost=1", refusal=200),
+               Probe(LIST, query="q={phone}", refusal=200, shows=("name",))),
     "cases/<int:case_id>/move/": (
         Probe(OBJECT, "post", body={"stage": "{next_stage}", "reason": "probe"}, refusal=404),
         Probe(OBJECT, "post", body={"stage": "{next_stage}", "reason": "probe", "view": "board"}, refusal=404),
@@ -215,6 +216,7 @@ ADMIN_OBJECTS = {
     Job: lambda w: Job.objects.filter(patient_id=w.patient.pk).first(),
     WorkerHeartbeat: lambda w: WorkerHeartbeat.objects.first(),
     IntakeQuestion: lambda w: IntakeQuestion.objects.first(),
+    LostReason: lambda w: LostReason.objects.first(),
     TOTPDevice: lambda w: TOTPDevice.objects.first(),
     AccessAttempt: lambda w: AccessAttempt.objects.first(),
     AccessLog: lambda w: AccessLog.objects.first(),

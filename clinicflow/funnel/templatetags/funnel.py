@@ -1,6 +1,7 @@
 from django import template
 
-from clinicflow.funnel.models import Stage
+from clinicflow.funnel.models import LostReason, Stage
+from clinicflow.funnel.services import lost_reasons_offered
 
 register = template.Library()
 
@@ -19,3 +20,9 @@ def answer_for(case, question) -> str:
 @register.filter
 def get_item(mapping, key):
     return (mapping or {}).get(key, "")
+
+
+@register.simple_tag
+def lost_reasons() -> list[LostReason]:
+    """The clinic's list, for move forms rendered by pages of other apps (the inquiry page's case panel)."""
+    return lost_reasons_offered()

@@ -1,5 +1,5 @@
 // clinicflow: small progressive enhancements. Pages work without it; this adds timers,
-// keyboard shortcuts, new-inquiry notifications and kanban drag and drop.
+// keyboard shortcuts and new-inquiry notifications (the kanban has kanban.js).
 (function () {
   "use strict";
 
@@ -92,28 +92,6 @@
     const id = sessionStorage.getItem("cf-selected");
     const row = id && document.querySelector('#queue tr[data-id="' + id + '"]');
     if (row) row.classList.add("cf-selected");
-  });
-
-  // Kanban: drag a card onto a column; the server accepts or explains why not.
-  document.addEventListener("dragstart", function (e) {
-    const card = e.target.closest && e.target.closest(".cf-case[draggable=true]");
-    if (card) e.dataTransfer.setData("application/x-clinicflow-case", card.dataset.moveUrl);
-  });
-  document.addEventListener("dragover", function (e) {
-    const col = e.target.closest && e.target.closest(".cf-column");
-    if (col) { e.preventDefault(); col.classList.add("cf-drop"); }
-  });
-  document.addEventListener("dragleave", function (e) {
-    const col = e.target.closest && e.target.closest(".cf-column");
-    if (col) col.classList.remove("cf-drop");
-  });
-  document.addEventListener("drop", function (e) {
-    const col = e.target.closest && e.target.closest(".cf-column");
-    if (!col) return;
-    e.preventDefault(); col.classList.remove("cf-drop");
-    // Only a card of ours: never POST to whatever text someone dropped from another page.
-    const url = e.dataTransfer.getData("application/x-clinicflow-case");
-    if (/^\/cases\/\d+\/move\/$/.test(url)) htmx.ajax("POST", url, { target: "#board", swap: "outerHTML", values: { stage: col.dataset.stage, view: "board" } });
   });
 })();
 
