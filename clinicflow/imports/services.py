@@ -25,7 +25,7 @@ from clinicflow.compliance.models import AccessLogEntry, Consent
 from clinicflow.compliance.services import access_record, consent_record
 from clinicflow.inbox.services import InquiryDraft, inquiry_receive
 from clinicflow.patients.models import Channel, Patient, PatientIdentity
-from clinicflow.patients.phones import normalize_phone
+from clinicflow.patients.phones import format_phone, normalize_phone
 from clinicflow.patients.services import patient_add_identity, patient_resolve
 
 from .models import Field, SpreadsheetImport
@@ -148,6 +148,10 @@ class RowCheck:
     @property
     def refused(self) -> bool:
         return bool(self.problems)
+
+    @property
+    def display_phones(self) -> str:
+        return ", ".join(format_phone(phone) for phone in self.phones)
 
     @property
     def becomes(self) -> str:
