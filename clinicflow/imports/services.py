@@ -372,14 +372,17 @@ def import_batch_write(*, spreadsheet_import_id: int, start: int) -> str:
         rows = spreadsheet_import.plan[start:start + BATCH_ROWS]
         _rows_write(spreadsheet_import, rows)
         spreadsheet_import.rows_done = start + len(rows)
+        # Only what changed: rewriting the file's rows with every batch would cost megabytes per batch.
+        changed = ["rows_done", "patients_created", "patients_updated", "leads_opened"]
         if spreadsheet_import.rows_done >= len(spreadsheet_import.plan):
             # Done: the file's rows (personal data) go; the counts and the refused rows' report stay.
             spreadsheet_import.status = SpreadsheetImport.Status.DONE
             spreadsheet_import.finished_at = timezone.now()
             spreadsheet_import.plan, spreadsheet_import.rows = [], []
+            changed += ["status", "finished_at", "plan", "rows"]
         else:
             _plan_batch(spreadsheet_import.pk, spreadsheet_import.rows_done)
-        spreadsheet_import.save()
+        spreadsheet_import.save(update_fields=changed)
     return f"rows {start + 1}–{start + len(rows)}"
 
 
