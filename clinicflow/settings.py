@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "clinicflow.funnel",
     "clinicflow.pages",
     "clinicflow.reports",
+    "clinicflow.imports",
     "clinicflow.demo",
 ]
 

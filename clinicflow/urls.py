@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("clinicflow.pages.urls")),
     path("", include("clinicflow.compliance.urls")),
     path("", include("clinicflow.reports.urls")),
+    path("", include("clinicflow.imports.urls")),
     path("", include("clinicflow.tasks.urls")),
     path("", include("clinicflow.accounts.urls")),
 ]

@@ -118,6 +118,12 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     "compliance/access-log/": (Probe(SCREEN), Probe(SCREEN, query="patient_id={patient_id}")),
     "compliance/access-log.csv": (Probe(SCREEN),),
     "reports/": (Probe(SCREEN),),
+    # Imports belong to their importer (and clinic admins); receptionists and marketers get 403. No import
+    # exists in the world: the object pages answer 404 to everybody, and must leak nothing either way.
+    "imports/": (Probe(SCREEN),),
+    "imports/<int:import_id>/": (Probe(SCREEN),),
+    "imports/<int:import_id>/run/": (Probe(SCREEN, "post"),),
+    "imports/<int:import_id>/refused.csv": (Probe(SCREEN),),
     "tasks/": (Probe(LIST, refusal=200), Probe(LIST, query="view=role", refusal=200),
                Probe(LIST, query="view=overdue", refusal=200)),
     "tasks/<int:task_id>/done/": (Probe(OBJECT, "post", body={"next": "/tasks/"}, refusal=404),),
@@ -309,7 +315,7 @@ class World:
         return {**self.markers, "branch_id": self.branch.pk, "other_branch_id": self.other_branch.pk,
                 "patient_id": self.patient.pk, "inquiry_id": self.inquiry.pk, "case_id": self.case.pk,
                 "appointment_id": self.appointment.pk, "task_id": self.task.pk, "doctor_id": self.doctor.pk,
-                "next_stage": self.case.next_stages()[0],
+                "next_stage": self.case.next_stages()[0], "import_id": 0,
                 "free_slot": (timezone.now() + timedelta(days=9)).replace(microsecond=0).isoformat()}
 
     def ids(self) -> dict[str, int]:
