@@ -48,6 +48,8 @@ def latin_words_of_the_russian_catalogue() -> set[str]:
     words = set()
     for entry in read_po(PO).values():
         for text in entry["strs"]:
+            # Placeholders, tags, addresses and key=value examples are not words the page shows as such.
+            text = re.sub(r"%\(\w+\)\w|\{\w*\}|<[^>]*>|\S*[/=?:]\w\S*", " ", text)
             words.update(re.findall(r"[A-Za-z]{3,}", text))
     return words
 
