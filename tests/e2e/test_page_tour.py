@@ -3,14 +3,11 @@
 The `page` fixture fails the tour on any Content-Security-Policy violation, so the tour also walks the
 pages that exist mostly for it (the phone-call form, patient search, the Django admin's screens).
 
-The screenshots land in test-artifacts/screenshots/tour-*.png for a person to look at. With
-CLINICFLOW_README_SCREENSHOTS=1 the queue is also saved as docs/img/queue.png, the README's picture
-(only on request, so a test run does not rewrite a tracked image).
+The screenshots land in test-artifacts/screenshots/tour-*.png for a person to look at. The pictures in
+the README and the user guide come from tests/e2e/screenshots.py (the demo clinic, in Russian).
 """
 
-import os
 from datetime import time, timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -27,8 +24,6 @@ from clinicflow.tasks.services import task_create
 from tests.conftest import make_staff
 
 from .conftest import VIEWPORT, log_in
-
-README_QUEUE = Path(__file__).resolve().parents[2] / "docs" / "img" / "queue.png"
 
 # name, phone, channel, minutes waiting, service, preferred time, utm (source, medium, campaign), taken by Katya
 WAITING = [
@@ -142,9 +137,6 @@ def test_a_working_morning_fits_a_1366x768_screen_page_by_page(page, morning, sc
     expect(page.locator("#queue .cf-timer.cf-soon").first).to_be_visible()
     fits_the_screen(page)
     screenshot(page, "tour-queue")
-    if os.getenv("CLINICFLOW_README_SCREENSHOTS") == "1":
-        README_QUEUE.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=README_QUEUE)
 
     page.get_by_role("link", name="Anna Kuznetsova").click()
     expect(page.locator("#case-panel")).to_be_visible()
