@@ -26,7 +26,7 @@ class Consent(models.Model):
     # Messengers whose servers are abroad: writing there transfers personal data across the border.
     CROSS_BORDER_CHANNELS = frozenset({Channel.WHATSAPP, Channel.TELEGRAM})
 
-    patient = models.ForeignKey(Patient, models.CASCADE, related_name="consents")
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="consents", verbose_name=_("patient"))
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
     given_at = models.DateTimeField(_("given"), default=timezone.now)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True,
@@ -40,6 +40,8 @@ class Consent(models.Model):
 
     class Meta:
         ordering = ["-given_at", "-id"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         indexes = [models.Index(fields=["patient", "purpose"])]
 
     def __str__(self):
