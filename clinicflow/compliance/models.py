@@ -52,6 +52,13 @@ class Consent(models.Model):
         return self.confirmed_at is not None and self.withdrawn_at is None
 
     @property
+    def source_label(self) -> str:
+        """Where it was given, in the reader's words: the channel's name, or the desk ("staff")."""
+        if self.source == "staff":
+            return str(_("at the front desk"))
+        return str(Channel(self.source).label) if self.source in Channel.values else self.source
+
+    @property
     def is_pending(self) -> bool:
         return self.confirmed_at is None and self.withdrawn_at is None
 

@@ -60,3 +60,12 @@ def test_every_section_of_settings_has_a_russian_heading():
     english = [config.label for config in apps.get_app_configs()
                if config.name.startswith("clinicflow.") and not in_russian(config.verbose_name)]
     assert not english, "Give the AppConfig verbose_name = _(…):\n" + "\n".join(english)
+
+
+def test_the_card_says_where_a_consent_was_given_in_words():
+    from clinicflow.compliance.models import Consent
+
+    with translation.override("ru"):
+        assert Consent(source="staff").source_label == "на стойке регистратуры"
+        assert Consent(source="web").source_label == "Сайт"
+        assert Consent(source="import-2026").source_label == "import-2026"  # unknown: shown as recorded
