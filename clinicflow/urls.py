@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from clinicflow.api import api
@@ -26,4 +27,4 @@ urlpatterns = [
 ]
 
 admin.site.site_header = "clinicflow"
-admin.site.site_title = "clinicflow admin"
+admin.site.site_title = _("clinicflow admin")

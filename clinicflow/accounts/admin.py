@@ -19,6 +19,7 @@ from django.utils.encoding import force_bytes
 from django.utils.html import format_html_join
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from clinicflow.clinic.models import Branch
 from clinicflow.core.admin import CountsOnlyOnDelete
@@ -203,15 +204,23 @@ class StaffAddForm(StaffForm):
     """The onboarding form: the staff form plus how the person gets their first password."""
 
     INVITE, PASSWORD = "invite", "password"
-    access = forms.ChoiceField(
-        label=_("First log-in"), widget=forms.RadioSelect, initial=INVITE,
-        choices=[(INVITE, _("Invitation link: they choose their own password (the link works once, for %(days)d days)")
-                  % {"days": settings.PASSWORD_RESET_TIMEOUT // 86400}),
-                 (PASSWORD, _("Initial password that I give them"))])
+    access = forms.ChoiceField(label=_("First log-in"), widget=forms.RadioSelect, initial=INVITE)
     password1 = forms.CharField(label=_("Initial password"), required=False, strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     password2 = forms.CharField(label=_("Initial password again"), required=False, strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Worded per form, not at import: a lazy string formatted in the class body froze in the language
+        # active at start-up, and a count needs the plural of the viewer's language.
+        days = settings.PASSWORD_RESET_TIMEOUT // 86400
+        self.fields["access"].choices = [
+            (self.INVITE, ngettext(
+                "Invitation link: they choose their own password (the link works once, for %(days)d day)",
+                "Invitation link: they choose their own password (the link works once, for %(days)d days)",
+                days) % {"days": days}),
+            (self.PASSWORD, _("Initial password that I give them"))]
 
     def clean(self):
         cleaned = super().clean()

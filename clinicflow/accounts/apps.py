@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "clinicflow.accounts"
-    verbose_name = "Staff and access"
+    verbose_name = _("Staff and access")
 
     def ready(self):
         checks.register(check_two_factor_roles, checks.Tags.security)

@@ -25,10 +25,15 @@ class Role(models.TextChoices):
 class StaffMember(models.Model):
     """Which branches a member of staff works for. Clinic admins see every branch."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="staff")
-    branches = models.ManyToManyField(Branch, related_name="staff", blank=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="staff",
+                                verbose_name=_("user"))
+    branches = models.ManyToManyField(Branch, related_name="staff", blank=True, verbose_name=_("branches"))
     # Empty: the clinic's default language (Settings → Clinic settings).
     language = models.CharField(_("interface language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+
+    class Meta:
+        verbose_name = _("member of staff")
+        verbose_name_plural = _("staff")
 
     def __str__(self):
         return str(self.user)

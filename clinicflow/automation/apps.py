@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AutomationConfig(AppConfig):
     name = "clinicflow.automation"
-    verbose_name = "Automation"
+    verbose_name = _("Automation")

@@ -23,7 +23,7 @@ class Job(models.Model):
     kind = models.CharField(_("kind"), max_length=64)
     due_at = models.DateTimeField(_("due"))
     # The same reason planned twice (a re-delivered webhook, a retried request) is one job.
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     payload = models.JSONField(default=dict, blank=True)
     # Whom and which branch the job is about, as plain ids: the engine never reads them (it knows job kinds
     # and payloads, not patients); screens show a patient's planned jobs and retention purges them.
@@ -31,16 +31,18 @@ class Job(models.Model):
     branch_id = models.BigIntegerField(null=True, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    max_attempts = models.PositiveSmallIntegerField(default=5)
+    max_attempts = models.PositiveSmallIntegerField(_("attempts allowed"), default=5)
     last_error = models.TextField(_("last error"), blank=True)
-    locked_by = models.CharField(max_length=120, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    result = models.CharField(max_length=255, blank=True)
+    locked_by = models.CharField(_("run by worker"), max_length=120, blank=True)
+    lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    result = models.CharField(_("result"), max_length=255, blank=True)
 
     class Meta:
         ordering = ["due_at", "id"]
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
         indexes = [
             models.Index(fields=["state", "due_at"], name="job_due"),
             models.Index(fields=["state", "lease_expires_at"], name="job_lease"),
@@ -63,14 +65,16 @@ class Job(models.Model):
 class JobAttempt(models.Model):
     """One run of a job by one worker, with its outcome: the audit trail for "why did it fail?"."""
 
-    job = models.ForeignKey(Job, models.CASCADE, related_name="runs")
-    worker = models.CharField(max_length=120)
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    job = models.ForeignKey(Job, models.CASCADE, related_name="runs", verbose_name=_("job"))
+    worker = models.CharField(_("worker"), max_length=120)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
 
     class Meta:
         ordering = ["-started_at"]
+        verbose_name = _("job attempt")
+        verbose_name_plural = _("job attempts")
 
     def __str__(self):
         return f"{self.job} by {self.worker}"
@@ -79,9 +83,13 @@ class JobAttempt(models.Model):
 class WorkerHeartbeat(models.Model):
     """Each worker process writes its row every loop, so /healthz can tell whether any is alive."""
 
-    name = models.CharField(max_length=120, unique=True)
-    last_seen_at = models.DateTimeField(default=timezone.now)
-    jobs_done = models.PositiveIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+    jobs_done = models.PositiveIntegerField(_("jobs done"), default=0)
+
+    class Meta:
+        verbose_name = _("worker")
+        verbose_name_plural = _("workers")
 
     def __str__(self):
         return self.name

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ClinicConfig(AppConfig):
     name = "clinicflow.clinic"
-    verbose_name = "Clinic"
+    verbose_name = _("Clinic")

@@ -37,6 +37,7 @@ class Branch(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("branch")
         verbose_name_plural = _("branches")
 
     def __str__(self):
@@ -69,7 +70,7 @@ class WorkingHours(models.Model):
         SATURDAY = 5, _("Saturday")
         SUNDAY = 6, _("Sunday")
 
-    branch = models.ForeignKey(Branch, models.CASCADE, related_name="working_hours")
+    branch = models.ForeignKey(Branch, models.CASCADE, related_name="working_hours", verbose_name=_("branch"))
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     opens = models.TimeField(_("opens"))
     closes = models.TimeField(_("closes"))
@@ -78,6 +79,7 @@ class WorkingHours(models.Model):
 
     class Meta:
         ordering = ["branch", "weekday", "opens"]
+        verbose_name = _("working hours")
         verbose_name_plural = _("working hours")
         # The messages are what a clinic admin reads in Settings when a row breaks a rule; clean() puts the
         # opening/closing one on the field first, the constraint's message covers any other path.
@@ -106,12 +108,14 @@ class WorkingHours(models.Model):
 
 
 class ClosedDay(models.Model):
-    branch = models.ForeignKey(Branch, models.CASCADE, related_name="closed_days")
+    branch = models.ForeignKey(Branch, models.CASCADE, related_name="closed_days", verbose_name=_("branch"))
     date = models.DateField(_("date"))
     reason = models.CharField(_("reason"), max_length=120, blank=True)
 
     class Meta:
         ordering = ["date"]
+        verbose_name = _("closed day")
+        verbose_name_plural = _("closed days")
         constraints = [models.UniqueConstraint(fields=["branch", "date"], name="one_closed_day_per_date")]
 
     def __str__(self):
@@ -124,6 +128,7 @@ class Specialty(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("specialty")
         verbose_name_plural = _("specialties")
 
     def __str__(self):
@@ -134,7 +139,8 @@ class Service(models.Model):
     """Something a patient can book, e.g. "Initial cardiology consultation"."""
 
     name = models.CharField(_("name"), max_length=160, unique=True)
-    specialty = models.ForeignKey(Specialty, models.PROTECT, related_name="services", null=True, blank=True)
+    specialty = models.ForeignKey(Specialty, models.PROTECT, related_name="services", null=True, blank=True,
+                                  verbose_name=_("specialty"))
     duration_minutes = models.PositiveSmallIntegerField(_("duration, minutes"), default=30)
     price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
@@ -142,6 +148,8 @@ class Service(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
 
     def __str__(self):
         return self.name
@@ -151,13 +159,15 @@ class Doctor(models.Model):
     """A mirror of the MIS's practitioner: who can be booked, where and for what."""
 
     full_name = models.CharField(_("full name"), max_length=160)
-    specialties = models.ManyToManyField(Specialty, related_name="doctors", blank=True)
-    branches = models.ManyToManyField(Branch, related_name="doctors", blank=True)
+    specialties = models.ManyToManyField(Specialty, related_name="doctors", blank=True, verbose_name=_("specialties"))
+    branches = models.ManyToManyField(Branch, related_name="doctors", blank=True, verbose_name=_("branches"))
     active = models.BooleanField(_("active"), default=True)
     mis_id = models.CharField(_("MIS id"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["full_name"]
+        verbose_name = _("doctor")
+        verbose_name_plural = _("doctors")
 
     def __str__(self):
         return self.full_name

@@ -26,7 +26,7 @@ class Consent(models.Model):
     # Messengers whose servers are abroad: writing there transfers personal data across the border.
     CROSS_BORDER_CHANNELS = frozenset({Channel.WHATSAPP, Channel.TELEGRAM})
 
-    patient = models.ForeignKey(Patient, models.CASCADE, related_name="consents")
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="consents", verbose_name=_("patient"))
     purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
     given_at = models.DateTimeField(_("given"), default=timezone.now)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True,
@@ -40,6 +40,8 @@ class Consent(models.Model):
 
     class Meta:
         ordering = ["-given_at", "-id"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         indexes = [models.Index(fields=["patient", "purpose"])]
 
     def __str__(self):
@@ -48,6 +50,13 @@ class Consent(models.Model):
     @property
     def is_valid(self) -> bool:
         return self.confirmed_at is not None and self.withdrawn_at is None
+
+    @property
+    def source_label(self) -> str:
+        """Where it was given, in the reader's words: the channel's name, or the desk ("staff")."""
+        if self.source == "staff":
+            return str(_("at the front desk"))
+        return str(Channel(self.source).label) if self.source in Channel.values else self.source
 
     @property
     def is_pending(self) -> bool:

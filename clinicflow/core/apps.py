@@ -5,11 +5,12 @@ import time
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
 from django.db.backends.signals import connection_created
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "clinicflow.core"
-    verbose_name = "Core"
+    verbose_name = _("Core")
 
     def ready(self):
         connection_created.connect(unicode_lower_on_sqlite)

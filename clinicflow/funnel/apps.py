@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FunnelConfig(AppConfig):
     name = "clinicflow.funnel"
-    verbose_name = "Patient funnel"
+    verbose_name = _("Patient funnel")

@@ -3,6 +3,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from clinicflow.core import limits
@@ -131,7 +132,7 @@ def _receive(draft: InquiryDraft, created_by=None) -> tuple[Inquiry, bool]:
 def public_inquiry(request, payload: InquiryIn):
     ip = client_ip(request)
     if not rate_limit_allows(scope="public-inquiry", client=ip, limit=settings.CLINICFLOW_PUBLIC_RATE_LIMIT):
-        return Status(429, {"detail": "Too many inquiries from this address; try again in a minute."})
+        return Status(429, {"detail": _("Too many inquiries from this address; try again in a minute.")})
     inquiry, created = _receive(payload.draft(Channel.WEB, ip))
     return Status(201 if created else 200, {"id": inquiry.pk, "status": inquiry.status, "duplicate": not created})
 

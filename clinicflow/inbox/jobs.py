@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from clinicflow.accounts.models import Role
 from clinicflow.automation.registry import job_handler
@@ -11,7 +11,7 @@ from .models import Inquiry
 from .services import ESCALATE_JOB
 
 
-@job_handler(ESCALATE_JOB, label=_lazy("Escalate if still unanswered"))
+@job_handler(ESCALATE_JOB, label=gettext_lazy("Escalate if still unanswered"))
 def escalate_unanswered_inquiry(job) -> str:
     """The response target ran out: hand the inquiry to the front-office manager."""
     inquiry = Inquiry.objects.select_related("patient", "branch").filter(pk=job.payload["inquiry_id"]).first()

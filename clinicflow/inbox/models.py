@@ -31,9 +31,10 @@ class Inquiry(models.Model):
 
     UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
-    patient = models.ForeignKey(Patient, models.CASCADE, related_name="inquiries")
-    branch = models.ForeignKey(Branch, models.PROTECT, related_name="inquiries")
-    case = models.ForeignKey(Case, models.SET_NULL, null=True, blank=True, related_name="inquiries")
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="inquiries", verbose_name=_("patient"))
+    branch = models.ForeignKey(Branch, models.PROTECT, related_name="inquiries", verbose_name=_("branch"))
+    case = models.ForeignKey(Case, models.SET_NULL, null=True, blank=True, related_name="inquiries",
+                             verbose_name=_("case"))
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     # The provider's own id for the delivery (a message id, a call id): a repeat delivery is ignored.
     external_id = models.CharField(max_length=200, blank=True)
@@ -43,13 +44,13 @@ class Inquiry(models.Model):
                                            help_text=_("When the response target runs out, in working hours."))
     taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
                                  related_name="+", verbose_name=_("taken by"))
-    taken_at = models.DateTimeField(null=True, blank=True)
+    taken_at = models.DateTimeField(_("taken"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     first_response_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
                                           related_name="+", verbose_name=_("first response by"))
-    closed_reason = models.CharField(max_length=200, blank=True)
-    specialty = models.ForeignKey(Specialty, models.SET_NULL, null=True, blank=True)
-    service = models.ForeignKey(Service, models.SET_NULL, null=True, blank=True)
+    closed_reason = models.CharField(_("reason for closing"), max_length=200, blank=True)
+    specialty = models.ForeignKey(Specialty, models.SET_NULL, null=True, blank=True, verbose_name=_("specialty"))
+    service = models.ForeignKey(Service, models.SET_NULL, null=True, blank=True, verbose_name=_("service"))
     preferred_time = models.CharField(_("preferred time"), max_length=200, blank=True)
     # What the sender typed. Anonymous input never changes a stored patient: the front desk compares these
     # with the card and applies them when the person on the phone confirms.
@@ -60,9 +61,10 @@ class Inquiry(models.Model):
     utm_campaign = models.CharField(max_length=200, blank=True)
     utm_term = models.CharField(max_length=200, blank=True)
     utm_content = models.CharField(max_length=200, blank=True)
-    page_url = models.URLField(max_length=1000, blank=True)
-    referrer = models.URLField(max_length=1000, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    page_url = models.URLField(_("page"), max_length=1000, blank=True)
+    referrer = models.URLField(_("came from"), max_length=1000, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+                                   verbose_name=_("recorded by"))
     # Moved by every service that changes what the queue shows of the inquiry. The 3-second refresh compares
     # the newest of these (and the count) with what the screen has, instead of rendering the queue again.
     changed_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -71,6 +73,7 @@ class Inquiry(models.Model):
 
     class Meta:
         ordering = ["received_at", "id"]
+        verbose_name = _("inquiry")
         verbose_name_plural = _("inquiries")
         indexes = [
             models.Index(fields=["status", "received_at"], name="inquiry_queue"),
@@ -110,14 +113,17 @@ class Message(models.Model):
         OUTBOUND = "out", _("To patient")
         NOTE = "note", _("Internal note")
 
-    inquiry = models.ForeignKey(Inquiry, models.CASCADE, related_name="messages")
-    direction = models.CharField(max_length=8, choices=Direction.choices)
+    inquiry = models.ForeignKey(Inquiry, models.CASCADE, related_name="messages", verbose_name=_("inquiry"))
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
     body = models.TextField(_("text"), max_length=4000)
-    created_at = models.DateTimeField(default=timezone.now)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+                               verbose_name=_("author"))
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
 
     def __str__(self):
         return f"{self.get_direction_display()}: {self.body[:40]}"

@@ -7,7 +7,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from clinicflow import gates
 from clinicflow.automation.services import job_cancel, job_plan
@@ -24,7 +24,7 @@ from .models import Inquiry, Message
 
 ESCALATE_JOB = "inquiry.escalate"
 NEXT_TRIES = 20  # colleagues taking the same inquiries at the same moment; more than this, and "Next" gives up
-CONSENT_REQUIRED = _lazy("The patient's consent to the processing of personal data is required.")
+CONSENT_REQUIRED = gettext_lazy("The patient's consent to the processing of personal data is required.")
 
 
 @dataclass

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PagesConfig(AppConfig):
     name = "clinicflow.pages"
-    verbose_name = "Pages"
+    verbose_name = _("Pages")

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PatientsConfig(AppConfig):
     name = "clinicflow.patients"
-    verbose_name = "Patients"
+    verbose_name = _("Patients")

@@ -61,6 +61,8 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["full_name", "id"]
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
         indexes = [models.Index(fields=["full_name"])]
 
     def __str__(self):
@@ -79,13 +81,14 @@ class Patient(models.Model):
 class PatientIdentity(models.Model):
     """One address at which a patient is known: an E.164 phone, a Telegram chat id, an e-mail..."""
 
-    patient = models.ForeignKey(Patient, models.CASCADE, related_name="identities")
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="identities", verbose_name=_("patient"))
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     address = models.CharField(_("address"), max_length=255)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         ordering = ["channel", "id"]
+        verbose_name = _("patient identity")
         verbose_name_plural = _("patient identities")
         # One address belongs to one patient: the rule that keeps one person one record.
         constraints = [models.UniqueConstraint(fields=["channel", "address"], name="identity_unique_address")]
@@ -106,14 +109,17 @@ class PatientNote(models.Model):
     remarks only: medical details belong in the MIS, never here.
     """
 
-    patient = models.ForeignKey(Patient, models.CASCADE, related_name="notes")
-    branch = models.ForeignKey(Branch, models.PROTECT, related_name="patient_notes")
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="notes", verbose_name=_("patient"))
+    branch = models.ForeignKey(Branch, models.PROTECT, related_name="patient_notes", verbose_name=_("branch"))
     body = models.TextField(_("note"), max_length=2000)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+                               verbose_name=_("author"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("patient note")
+        verbose_name_plural = _("patient notes")
 
     def __str__(self):
         return self.body[:40]

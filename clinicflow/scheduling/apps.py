@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SchedulingConfig(AppConfig):
     name = "clinicflow.scheduling"
-    verbose_name = "Scheduling"
+    verbose_name = _("Scheduling")

@@ -32,11 +32,13 @@ class Appointment(models.Model):
         API = "api", _("API")
         MIS = "mis", _("MIS")
 
-    patient = models.ForeignKey(Patient, models.CASCADE, related_name="appointments")
-    case = models.ForeignKey(Case, models.SET_NULL, null=True, blank=True, related_name="appointments")
-    doctor = models.ForeignKey(Doctor, models.PROTECT, related_name="appointments")
-    service = models.ForeignKey(Service, models.PROTECT, related_name="appointments", null=True, blank=True)
-    branch = models.ForeignKey(Branch, models.PROTECT, related_name="appointments")
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="appointments", verbose_name=_("patient"))
+    case = models.ForeignKey(Case, models.SET_NULL, null=True, blank=True, related_name="appointments",
+                             verbose_name=_("case"))
+    doctor = models.ForeignKey(Doctor, models.PROTECT, related_name="appointments", verbose_name=_("doctor"))
+    service = models.ForeignKey(Service, models.PROTECT, related_name="appointments", null=True, blank=True,
+                                verbose_name=_("service"))
+    branch = models.ForeignKey(Branch, models.PROTECT, related_name="appointments", verbose_name=_("branch"))
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.BOOKED)
@@ -44,12 +46,15 @@ class Appointment(models.Model):
     is_primary = models.BooleanField(_("first visit"), default=True,
                                      help_text=_("The patient had no completed visit before this one."))
     mis_id = models.CharField(_("MIS id"), max_length=64, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
-    status_changed_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+                                   verbose_name=_("booked by"))
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
 
     class Meta:
         ordering = ["starts_at"]
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
         indexes = [models.Index(fields=["branch", "starts_at"]), models.Index(fields=["status", "starts_at"])]
         constraints = [
             # A doctor's slot is booked at most once, enforced by the database even under races.

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TasksConfig(AppConfig):
     name = "clinicflow.tasks"
-    verbose_name = "Tasks"
+    verbose_name = _("Tasks")

@@ -46,23 +46,28 @@ class Task(models.Model):
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.CALLBACK)
     title = models.CharField(_("title"), max_length=200)
-    branch = models.ForeignKey(Branch, models.PROTECT, related_name="tasks")
+    branch = models.ForeignKey(Branch, models.PROTECT, related_name="tasks", verbose_name=_("branch"))
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
                                  related_name="tasks", verbose_name=_("assignee"))
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, blank=True)
     due_at = models.DateTimeField(_("due"))
-    patient = models.ForeignKey(Patient, models.CASCADE, null=True, blank=True, related_name="tasks")
-    inquiry = models.ForeignKey("inbox.Inquiry", models.CASCADE, null=True, blank=True, related_name="tasks")
-    created_at = models.DateTimeField(default=timezone.now)
+    patient = models.ForeignKey(Patient, models.CASCADE, null=True, blank=True, related_name="tasks",
+                                verbose_name=_("patient"))
+    inquiry = models.ForeignKey("inbox.Inquiry", models.CASCADE, null=True, blank=True, related_name="tasks",
+                                verbose_name=_("inquiry"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
-    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+                                verbose_name=_("done by"))
 
     objects = TaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at", "id"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
         indexes = [models.Index(fields=["done_at", "due_at"])]
         constraints = [
             models.CheckConstraint(condition=~Q(assignee__isnull=True, role=""), name="task_has_assignee_or_role"),

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clinicflow import gates
 from clinicflow.accounts.models import Role, user_roles
@@ -51,9 +52,11 @@ def task_reopen(*, task: Task, by) -> Task:
     if task.done_at is None:
         return task
     if timezone.now() - task.done_at > timedelta(seconds=UNDO_SECONDS):
-        raise ValidationError({"done_at": _("Too late to undo: the task was finished more than %(seconds)d seconds "
-                                            "ago. Create a new one if there is more to do.")
-                               % {"seconds": UNDO_SECONDS}})
+        raise ValidationError({"done_at": ngettext(
+            "Too late to undo: the task was finished more than %(seconds)d second ago. Create a new one if there "
+            "is more to do.",
+            "Too late to undo: the task was finished more than %(seconds)d seconds ago. Create a new one if there "
+            "is more to do.", UNDO_SECONDS) % {"seconds": UNDO_SECONDS}})
     # On the value just read: a second undo (or a double click) finds nothing left to reopen.
     Task.objects.filter(pk=task.pk, done_at=task.done_at).update(done_at=None, done_by=None)
     task.refresh_from_db()
