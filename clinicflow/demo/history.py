@@ -329,8 +329,9 @@ class History:
             return self.lose(person, case, self.later(person.branch, answered_at, 5, 600), LOST_REASONS)
         decided_at = answered_at + timedelta(minutes=self.rng.randint(1, 4))
         if fate < 0.29:  # will think it over: the desk calls back in a few days
-            # Titles name no patient (they travel to lists and notifications); the task links the patient.
-            title = "Перезвонить: думает, когда записаться"
+            # Titles name no patient (they travel to lists and notifications; the task links the patient) and
+            # do not repeat the kind («Перезвонить») that pages show before them.
+            title = "Думает, когда записаться"
             decided_at = self.callback(person, answered_at, title, within_minutes=3500)
             if decided_at and fate < 0.12:
                 return self.lose(person, case, decided_at, LOST_REASONS)
@@ -457,7 +458,7 @@ class History:
                depth: int) -> datetime | None:
         """A cancelled or missed visit: back to booking, a call-back, then a new visit or a lost case."""
         self.move(case, Stage.BOOKING, at, by=self.clinic.receptionist(person.branch), reason=why)
-        called_at = self.callback(person, at, "Перезвонить и перезаписать на приём", within_minutes=1500)
+        called_at = self.callback(person, at, "Перезаписать на приём", within_minutes=1500)
         if called_at is None:
             return None
         if depth < 2 and self.rng.random() < 0.6:
@@ -511,9 +512,10 @@ class History:
             by = self.clinic.receptionist(branch)
             cases = [c for c in self.rows[Case] if c.branch.pk == branch.pk and c.stage == Stage.REMINDER
                      and c.stage_changed_at < self.now - timedelta(days=1)]
-            todo = [("Перезвонить после 18:00, как обещали", -3), ("Отправить прайс-лист на e-mail", 4)]
-            for case, (title, hours) in zip(self.rng.sample(cases, min(2, len(cases))), todo, strict=False):
-                self.add(Task(kind=Task.Kind.CALLBACK, title=title, branch=branch,
+            todo = [(Task.Kind.CALLBACK, "После 18:00, как обещали", -3),
+                    (Task.Kind.FOLLOW_UP, "Отправить прайс-лист на e-mail", 4)]
+            for case, (kind, title, hours) in zip(self.rng.sample(cases, min(2, len(cases))), todo, strict=False):
+                self.add(Task(kind=kind, title=title, branch=branch,
                               assignee=by, patient=case.patient, due_at=self.now + timedelta(hours=hours),
                               created_at=case.stage_changed_at, created_by=by))
         self.add(Task(kind=Task.Kind.OTHER, title="Разобрать потерянные сделки прошлой недели",
