@@ -9,51 +9,74 @@ from django.contrib.auth.models import Group, User
 from clinicflow.accounts.models import Role, StaffMember
 from clinicflow.clinic.calendar import BranchCalendar
 from clinicflow.clinic.models import Branch, ClinicSettings, ClosedDay, Doctor, Service, Specialty, WorkingHours
+from clinicflow.funnel.models import IntakeQuestion
 
 MOSCOW, NOVOSIBIRSK = 0, 1
 BRANCHES = [
-    # name, time zone, address, front-desk phone
-    ("Moscow, Tverskaya", "Europe/Moscow", "Tverskaya St. 18, bldg. 1, Moscow", "+7 495 150-42-17"),
-    ("Novosibirsk, Krasny prospekt", "Asia/Novosibirsk", "Krasny prospekt 77, Novosibirsk", "+7 383 209-31-55"),
+    # name, time zone, address, front-desk phone, the city as the marketers' UTM tags spell it
+    ("Москва, Тверская", "Europe/Moscow", "ул. Тверская, д. 18, корп. 1, Москва", "+7 495 150-42-17", "msk"),
+    ("Новосибирск, Ленина", "Asia/Novosibirsk", "ул. Ленина, д. 21, Новосибирск", "+7 383 209-31-55", "nsk"),
 ]
 WEEKDAY_HOURS = (time(8), time(20), time(14), time(14, 30))
 SATURDAY_HOURS = (time(9), time(15), None, None)
+# The clinic's language: its staff see the interface in it and its people write in it.
+LANGUAGE = "ru"
 
+SPECIALTIES = {
+    # name: (as the marketers' UTM tags spell it, to whom a patient wants to go: «записаться к …»)
+    "Терапия": ("terapevt", "к терапевту"),
+    "Кардиология": ("kardiolog", "к кардиологу"),
+    "Неврология": ("nevrolog", "к неврологу"),
+    "Гинекология": ("ginekolog", "к гинекологу"),
+    "Урология": ("urolog", "к урологу"),
+    "Дерматология": ("dermatolog", "к дерматологу"),
+    "Косметология": ("kosmetolog", "к косметологу"),
+    "Оториноларингология": ("lor", "к ЛОРу"),
+    "Эндокринология": ("endokrinolog", "к эндокринологу"),
+    "Гастроэнтерология": ("gastroenterolog", "к гастроэнтерологу"),
+}
 SERVICES = [
-    # name, specialty, minutes, price in RUB
-    ("General practitioner consultation", "General practice", 30, 2500),
-    ("Cardiologist consultation", "Cardiology", 30, 3500),
-    ("ECG with interpretation", "Cardiology", 30, 1800),
-    ("Neurologist consultation", "Neurology", 30, 3600),
-    ("Gynecologist consultation", "Gynecology", 30, 3200),
-    ("Pelvic ultrasound", "Gynecology", 30, 2900),
-    ("Urologist consultation", "Urology", 30, 3100),
-    ("Dermatologist consultation with dermatoscopy", "Dermatology", 30, 3400),
-    ("Chemical facial peel", "Cosmetology", 60, 5500),
-    ("ENT consultation", "Otolaryngology", 30, 2800),
-    ("Endocrinologist consultation", "Endocrinology", 30, 3400),
-    ("Gastroenterologist consultation", "Gastroenterology", 45, 3600),
+    # name as the price list says it, specialty, minutes, price in RUB
+    ("Приём терапевта (первичный)", "Терапия", 30, 2500),
+    ("Консультация кардиолога (первичная)", "Кардиология", 30, 3500),
+    ("ЭКГ с расшифровкой", "Кардиология", 30, 1800),
+    ("Консультация невролога (первичная)", "Неврология", 30, 3600),
+    ("Консультация гинеколога (первичная)", "Гинекология", 30, 3200),
+    ("УЗИ органов малого таза", "Гинекология", 30, 2900),
+    ("Консультация уролога (первичная)", "Урология", 30, 3100),
+    ("Консультация дерматолога с дерматоскопией", "Дерматология", 30, 3400),
+    ("Химический пилинг лица", "Косметология", 60, 5500),
+    ("Приём оториноларинголога (ЛОР)", "Оториноларингология", 30, 2800),
+    ("Консультация эндокринолога (первичная)", "Эндокринология", 30, 3400),
+    ("Консультация гастроэнтеролога (первичная)", "Гастроэнтерология", 45, 3600),
 ]
 DOCTORS = [
-    # full name, branch, specialties
-    ("Dr. Elena Sokolova", MOSCOW, ["Cardiology", "General practice"]),
-    ("Dr. Dmitry Volkov", MOSCOW, ["Neurology"]),
-    ("Dr. Irina Morozova", MOSCOW, ["Gynecology"]),
-    ("Dr. Olga Kuznetsova", MOSCOW, ["Dermatology", "Cosmetology"]),
-    ("Dr. Andrey Novikov", NOVOSIBIRSK, ["General practice", "Gastroenterology"]),
-    ("Dr. Natalia Fedorova", NOVOSIBIRSK, ["Endocrinology", "Cardiology"]),
-    ("Dr. Pavel Smirnov", NOVOSIBIRSK, ["Otolaryngology"]),
-    ("Dr. Sergey Lebedev", NOVOSIBIRSK, ["Urology"]),
+    # full name (surname, name, patronymic), branch, specialties
+    ("Соколова Елена Викторовна", MOSCOW, ["Кардиология", "Терапия"]),
+    ("Волков Дмитрий Андреевич", MOSCOW, ["Неврология"]),
+    ("Морозова Ирина Павловна", MOSCOW, ["Гинекология"]),
+    ("Кузнецова Ольга Игоревна", MOSCOW, ["Дерматология", "Косметология"]),
+    ("Новиков Андрей Николаевич", NOVOSIBIRSK, ["Терапия", "Гастроэнтерология"]),
+    ("Фёдорова Наталья Сергеевна", NOVOSIBIRSK, ["Эндокринология", "Кардиология"]),
+    ("Смирнов Павел Олегович", NOVOSIBIRSK, ["Оториноларингология"]),
+    ("Лебедев Сергей Михайлович", NOVOSIBIRSK, ["Урология"]),
 ]
 STAFF = [
-    # username, first name, last name, role, branches
-    ("reception", "Yulia", "Orlova", Role.RECEPTIONIST, [MOSCOW]),
-    ("reception-nsk", "Ksenia", "Belova", Role.RECEPTIONIST, [NOVOSIBIRSK]),
-    ("manager", "Marina", "Kovaleva", Role.FRONT_OFFICE_MANAGER, [MOSCOW, NOVOSIBIRSK]),
-    ("admin", "Alexey", "Zaitsev", Role.CLINIC_ADMIN, []),
-    ("marketing", "Daria", "Sokolova", Role.MARKETER, []),
-    ("compliance", "Igor", "Vasiliev", Role.COMPLIANCE_OFFICER, []),
+    # username (Latin: typed at log-in on any keyboard), first name, last name, role, branches
+    ("reception", "Юлия", "Орлова", Role.RECEPTIONIST, [MOSCOW]),
+    ("reception-nsk", "Ксения", "Белова", Role.RECEPTIONIST, [NOVOSIBIRSK]),
+    ("manager", "Марина", "Ковалёва", Role.FRONT_OFFICE_MANAGER, [MOSCOW, NOVOSIBIRSK]),
+    ("admin", "Алексей", "Зайцев", Role.CLINIC_ADMIN, []),
+    ("marketing", "Дарья", "Соколова", Role.MARKETER, []),
+    ("compliance", "Игорь", "Васильев", Role.COMPLIANCE_OFFICER, []),
 ]
+# The clinic's own intake script, in its language: key → (question, answers to choose from).
+INTAKE_SCRIPT = {
+    "specialty": ("Какой специалист нужен пациенту?", []),
+    "doctor": ("Желаемый врач", []),
+    "time_window": ("Удобные дата и время", []),
+    "visit_type": ("Пациент первичный или повторный?", ["Первичный", "Повторный"]),
+}
 USERNAMES = [row[0] for row in STAFF]
 
 
@@ -80,8 +103,10 @@ class Clinic:
 def clinic_create(today: date) -> Clinic:
     branches = [_branch(row, index, today) for index, row in enumerate(BRANCHES)]
     # Website inquiries that name no branch go to the default one (with several branches there must be one).
-    ClinicSettings.objects.update_or_create(pk=1, defaults={"default_branch": branches[0]})
-    specialties = {name: Specialty.objects.create(name=name) for name in sorted({row[1] for row in SERVICES})}
+    ClinicSettings.objects.update_or_create(pk=1, defaults={"default_branch": branches[0],
+                                                             "default_language": LANGUAGE})
+    _intake_script()
+    specialties = {name: Specialty.objects.create(name=name) for name in sorted(SPECIALTIES)}
     services = [Service.objects.create(name=name, specialty=specialties[specialty], duration_minutes=minutes,
                                        price=Decimal(price)) for name, specialty, minutes, price in SERVICES]
     doctors = _doctors(branches, specialties)
@@ -91,17 +116,25 @@ def clinic_create(today: date) -> Clinic:
 
 
 def _branch(row: tuple, index: int, today: date) -> Branch:
-    name, zone, address, phone = row
+    name, zone, address, phone, _utm_city = row
     branch = Branch.objects.create(name=name, time_zone=zone, address=address, phone=phone, holiday_country="RU")
     for weekday in range(6):
         opens, closes, break_starts, break_ends = SATURDAY_HOURS if weekday == 5 else WEEKDAY_HOURS
         WorkingHours.objects.create(branch=branch, weekday=weekday, opens=opens, closes=closes,
                                     break_starts=break_starts, break_ends=break_ends)
     # Moscow had a sanitary day five weeks ago; Novosibirsk closes for staff training in two weeks.
-    closed, reason = (today - timedelta(weeks=5), "Sanitary day") if index == MOSCOW else (
-        today + timedelta(weeks=2), "Staff training")
+    closed, reason = (today - timedelta(weeks=5), "Санитарный день") if index == MOSCOW else (
+        today + timedelta(weeks=2), "Обучение персонала")
     ClosedDay.objects.create(branch=branch, date=closed - timedelta(days=closed.weekday() - 2), reason=reason)
     return branch
+
+
+def _intake_script() -> None:
+    """The questions the clinic asks when qualifying an inquiry, worded by the clinic itself (stored text)."""
+    for question in IntakeQuestion.objects.filter(key__in=INTAKE_SCRIPT):
+        question.label, choices = INTAKE_SCRIPT[question.key]
+        question.choices = choices or question.choices
+        question.save(update_fields=["label", "choices"])
 
 
 def _doctors(branches: list[Branch], specialties: dict[str, Specialty]) -> dict[tuple[int, int], list[Doctor]]:

@@ -6,6 +6,11 @@ services keep: phones in E.164, a service consent per patient, every stage chang
 and recorded as a transition, one open case per patient, one booking per doctor's slot. Each patient's
 story is followed event by event up to `now`; whatever would happen later is left undone, which is what
 puts cases in every stage and a few inquiries in the live queue.
+
+The clinic is Russian, and so is what its people wrote: messages, notes, task titles and the words
+they add to a reason are Russian text (data, not interface). What the product itself writes (a lost
+reason from the clinic's list, "Closed: …", "Appointment booked", an escalation's title) is the same
+translated string its services write, in the language active while the story is written (the clinic's).
 """
 
 import math
@@ -15,13 +20,13 @@ from datetime import UTC, date, datetime, timedelta
 from random import Random
 
 from django.conf import settings
-from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from clinicflow.accounts.models import Role
 from clinicflow.automation.models import Job
 from clinicflow.clinic.models import Branch, Service
 from clinicflow.compliance.models import Consent
-from clinicflow.funnel.models import Case, CaseTransition, Source, Stage
+from clinicflow.funnel.models import Case, CaseTransition, LostReason, Source, Stage
 from clinicflow.funnel.services import mis_is_connected, refusal_reason
 from clinicflow.inbox.models import Inquiry, Message
 from clinicflow.inbox.services import ESCALATE_JOB, response_due
@@ -29,7 +34,7 @@ from clinicflow.patients.models import Channel, Patient, PatientIdentity
 from clinicflow.scheduling.models import Appointment
 from clinicflow.tasks.models import Task
 
-from .clinic import MOSCOW, Clinic
+from .clinic import BRANCHES, INTAKE_SCRIPT, MOSCOW, SPECIALTIES, Clinic
 from .people import email_address, mobile_phone, person_name
 
 DAYS = 90
@@ -49,22 +54,33 @@ WEB_SOURCES = [
     ("", "", "", "https://yandex.ru/", 18),  # organic search
     ("", "", "", "", 7),  # typed the address
 ]
-ASKS = ["Hello! I would like to book “{service}” next week.",
-        "Good afternoon, how much is “{service}”? Are there free slots on Saturday?",
-        "Can I come for “{service}” after 18:00 this week?",
-        "Hello, please call me back, I want to book “{service}”.",
-        "Do you have a slot for “{service}” tomorrow morning?",
-        "Hi! Is the price of “{service}” on your website up to date?"]
-CALLS = ["Incoming call: asked about “{service}” and free slots.", "Incoming call: wants to book “{service}”."]
-REPLIES = ["Good afternoon! Thank you for writing to us. Let me find a convenient time for you.",
-           "Hello! Yes, there are free slots this week. Which day suits you?",
-           "Hello! The price is up to date. Shall I book you?"]
-CALL_REPLIES = ["Talked the visit through on the phone.", "Called back and talked the visit through."]
-PREFERRED_TIMES = ["", "", "weekday evenings", "Saturday morning", "any time next week", "before 10:00"]
-LOST_REASONS = ["Price too high", "Chose another clinic", "No convenient time", "Will go to a state clinic (OMS)",
-                "Stopped answering calls"]
-MISSED_LOST_REASONS = ["Did not answer two call-backs", "Will book later by themselves", "Moved to another city"]
-SPAM_REASONS = ["Spam", "Wrong number", "Duplicate of an earlier message"]
+# What patients write: what they want and when, never why (no symptoms: the product stores no medical data).
+ASKS = ["Здравствуйте! Хочу записаться {to_doctor} на следующей неделе.",
+        "Добрый день! Сколько стоит {service}? Есть свободное время в субботу?",
+        "Можно записаться {to_doctor} на этой неделе после 18:00?",
+        "Здравствуйте, перезвоните мне, пожалуйста. Хочу записаться {to_doctor}.",
+        "Есть завтра утром запись {to_doctor}?",
+        "Записаться {to_doctor} на {weekday}",
+        "Добрый день! На сайте {service} стоит {price} ₽, цена актуальна?"]
+WEEKDAYS = ["понедельник", "вторник", "среду", "четверг", "пятницу", "субботу"]  # «на …»
+# What the receptionist notes of an incoming call ({a}: the feminine ending of the verb).
+CALLS = ["Входящий звонок: уточнял{a} цену и свободное время, {service}.",
+         "Входящий звонок: хочет записаться {to_doctor}."]
+REPLIES = ["Добрый день! Спасибо, что написали нам. Сейчас подберу для вас удобное время.",
+           "Здравствуйте! Да, на этой неделе есть свободное время. Какой день вам удобен?",
+           "Здравствуйте! Цена актуальна. Записать вас?"]
+CALL_REPLIES = ["Поговорили по телефону, обсудили запись.", "Перезвонили, обсудили запись."]
+PREFERRED_TIMES = ["", "", "в будни вечером", "в субботу утром", "в любой день на следующей неделе", "до 10:00"]
+# Reasons from the clinic's list (funnel.DEFAULT_LOST_REASONS, by their stored names), with the words the
+# receptionist sometimes adds.
+LOST_REASONS = [("Too expensive", ["", "", "в другой клинике дешевле"]),
+                ("Chose another clinic", ["", "ближе к дому", "есть полис ДМС в другой клинике"]),
+                ("No convenient time", ["", "нужно только в выходные", "нужен приём после 20:00"]),
+                ("Changed their mind", ["", "пойдёт в поликлинику по ОМС"]),
+                ("No answer", ["не берёт трубку"])]
+MISSED_LOST_REASONS = [("No answer", ["два звонка без ответа"]),
+                       ("Changed their mind", ["перезвонит сам{a}, когда будет удобно", "переезжает в другой город"])]
+JUNK_REASONS = [("Spam", ["", "реклама услуг"]), ("Duplicate", ["уже написал{a} в WhatsApp", ""])]
 
 
 @dataclass
@@ -73,6 +89,7 @@ class Person:
 
     patient: Patient
     phone: str
+    female: bool
     channel: str = ""  # of the inquiry that opened the current journey
     channels: set[str] = field(default_factory=set)
     visits: list[datetime] = field(default_factory=list)  # starts of completed visits
@@ -92,6 +109,9 @@ class History:
         self.taken_slots: set[tuple[int, datetime]] = set()
         self.outcomes: Counter = Counter()
         self.waiting: list[Inquiry] = []
+        self.utm_cities = {branch.pk: row[-1] for branch, row in zip(clinic.branches, BRANCHES, strict=True)}
+        names = {name for reasons in (LOST_REASONS, MISSED_LOST_REASONS, JUNK_REASONS) for name, _notes in reasons}
+        self.lost_reasons = LostReason.objects.in_bulk(names, field_name="name")
 
     def add(self, row):
         self.rows[type(row)].append(row)
@@ -138,13 +158,13 @@ class History:
             channel = self.pick_channel()
 
     def new_person(self, branch: Branch, channel: str, since: datetime) -> Person:
-        first_name, surname, _female = person_name(self.rng)
         birth = date(self.rng.randint(1948, 2006), self.rng.randint(1, 12), self.rng.randint(1, 28))
-        email = email_address(self.rng, first_name, surname, birth.year) if self.rng.random() < 0.35 else ""
+        full_name, female = person_name(self.rng, birth.year)
+        email = email_address(self.rng, full_name, birth.year) if self.rng.random() < 0.35 else ""
         preferred = channel if channel in (Channel.WHATSAPP, Channel.TELEGRAM, Channel.VK) else Channel.PHONE
-        patient = self.add(Patient(full_name=f"{first_name} {surname}", birth_date=birth, email=email, branch=branch,
+        patient = self.add(Patient(full_name=full_name, birth_date=birth, email=email, branch=branch,
                                    preferred_channel=preferred, language="ru", created_at=since))
-        person = Person(patient, mobile_phone(self.rng, self.phones))
+        person = Person(patient, mobile_phone(self.rng, self.phones), female)
         self.add(PatientIdentity(patient=patient, channel=Channel.PHONE, address=person.phone, created_at=since))
         # As inquiry_receive records them: processing and service at once; marketing for some, confirmed by the
         # number (a reply or a call) a day later; and transfer abroad for those who write in foreign messengers.
@@ -179,11 +199,11 @@ class History:
         if waiting:
             return self.leave_waiting(inquiry)
         if self.rng.random() < 0.025:
-            return self.close_unanswered(inquiry, case)
+            return self.close_unanswered(person, inquiry, case)
         answered_at = self.answer(inquiry)
         if answered_at is None:
             return None
-        return self.qualify(person, case, service, answered_at)
+        return self.qualify(person, case, service, answered_at, inquiry.preferred_time)
 
     def case_open(self, person: Person, at: datetime) -> Case:
         case = self.add(Case(patient=person.patient, branch=person.branch, stage=Stage.NEW, created_at=at,
@@ -192,17 +212,24 @@ class History:
         return case
 
     def move(self, case: Case, to_stage: str, at: datetime, *, by=None, source: str = Source.PERSON,
-             reason: str = "") -> None:
+             reason: str = "", lost_reason: LostReason | None = None) -> None:
         """Append a transition the funnel allows; a story that breaks the rules is a bug of the demo."""
         # The story lives in memory until written: the funnel cannot ask the database for the case's visits.
         booked = to_stage == Stage.COMPLETED and any(a.case is case for a in self.rows[Appointment])
-        why_not = refusal_reason(case, to_stage, source, reason, has_appointment=booked)
+        why_not = refusal_reason(case, to_stage, source, reason, lost_reason=lost_reason, has_appointment=booked)
         if why_not or not case.stage_changed_at <= at <= self.now:
             raise ValueError(f"demo story breaks a rule: {case.stage} -> {to_stage} at {at}: {why_not}")
         self.add(CaseTransition(case=case, from_stage=case.stage, to_stage=to_stage, at=at, by=by, source=source,
                                 reason=reason))
         case.stage, case.stage_changed_at = to_stage, at
-        case.lost_reason = reason if to_stage == Stage.LOST else ""
+        lost = to_stage == Stage.LOST
+        case.lost_reason, case.listed_lost_reason = (reason, lost_reason) if lost else ("", None)
+
+    def lost_words(self, person: Person, reasons: list[tuple[str, list[str]]]) -> tuple[LostReason, str]:
+        """A reason from the clinic's list, and the words a lost case shows: the list's name, then the desk's note."""
+        name, notes = self.rng.choice(reasons)
+        listed, note = self.lost_reasons[name], self.rng.choice(notes).format(a="а" if person.female else "")
+        return listed, f"{listed.label}: {note}" if note else listed.label
 
     def inquiry(self, person: Person, case: Case, channel: str, service: Service, received_at: datetime) -> Inquiry:
         branch = person.branch
@@ -211,15 +238,22 @@ class History:
             patient=person.patient, branch=branch, case=case, channel=channel, received_at=received_at,
             response_due_at=response_due(branch, received_at), specialty=service.specialty, service=service,
             preferred_time=self.rng.choice(PREFERRED_TIMES), **web))
-        texts = CALLS if channel == Channel.PHONE else ASKS
         self.add(Message(inquiry=inquiry, direction=Message.Direction.INBOUND, created_at=received_at,
-                         body=self.rng.choice(texts).format(service=service.name)))
+                         body=self.first_words(person, channel, service)))
         self.add_messenger(person, channel, received_at)
         return inquiry
 
+    def first_words(self, person: Person, channel: str, service: Service) -> str:
+        """What the patient wrote, or what the desk noted of the call: the service and when, nothing medical."""
+        text = self.rng.choice(CALLS if channel == Channel.PHONE else ASKS)
+        name = service.name if service.name[1:2].isupper() else service.name[0].lower() + service.name[1:]  # ЭКГ, УЗИ
+        return text.format(service=name, to_doctor=SPECIALTIES[service.specialty.name][1], price=int(service.price),
+                           weekday=self.rng.choice(WEEKDAYS), a="а" if person.female else "")
+
     def web_source(self, branch: Branch, service: Service) -> dict:
         source, medium, campaign, referrer, _weight = self.rng.choices(WEB_SOURCES, [s[-1] for s in WEB_SOURCES])[0]
-        city, specialty = slugify(branch.name.split(",")[0]), slugify(service.specialty.name)
+        # UTM tags as the clinic's marketers write them: Latin, short (kardiolog-msk).
+        city, specialty = self.utm_cities[branch.pk], SPECIALTIES[service.specialty.name][0]
         return {"utm_source": source, "utm_medium": medium, "referrer": referrer,
                 "utm_campaign": campaign.format(city=city, specialty=specialty),
                 "page_url": f"https://clinic.example/{city}/{specialty}/"}
@@ -232,15 +266,16 @@ class History:
         self.waiting.append(inquiry)
         return None
 
-    def close_unanswered(self, inquiry: Inquiry, case: Case) -> None:
+    def close_unanswered(self, person: Person, inquiry: Inquiry, case: Case) -> None:
+        """Closed without an answer as junk (spam, a duplicate): as inquiry_close does, its fresh case is lost."""
         closed_at = self.later(inquiry.branch, inquiry.received_at, 2, 40)
         if closed_at > self.now:
             return self.leave_waiting(inquiry)
-        by, reason = self.clinic.receptionist(inquiry.branch), self.rng.choice(SPAM_REASONS)
+        by, (junk, reason) = self.clinic.receptionist(inquiry.branch), self.lost_words(person, JUNK_REASONS)
         inquiry.status, inquiry.closed_reason = Inquiry.Status.CLOSED, reason
-        self.add(Message(inquiry=inquiry, direction=Message.Direction.NOTE, body=f"Closed: {reason}", author=by,
-                         created_at=closed_at))
-        self.move(case, Stage.CLOSED, closed_at, by=by, reason=reason)
+        self.add(Message(inquiry=inquiry, direction=Message.Direction.NOTE, author=by, created_at=closed_at,
+                         body=gettext("Closed: %(reason)s") % {"reason": reason}))
+        self.move(case, Stage.LOST, closed_at, by=by, reason=reason, lost_reason=junk)
         return None
 
     def answer(self, inquiry: Inquiry) -> datetime | None:
@@ -270,25 +305,33 @@ class History:
 
     def escalation(self, inquiry: Inquiry, answered_at: datetime) -> None:
         """What the escalation job did for an inquiry answered late: a task for the manager, done on the answer."""
-        minutes = settings.CLINICFLOW_RESPONSE_TARGET_MINUTES
-        self.add(Task(kind=Task.Kind.ESCALATION, branch=inquiry.branch, role=Role.FRONT_OFFICE_MANAGER,
-                      title=f"Unanswered for over {minutes} working minutes: {inquiry.patient}",
+        # The title escalate_unanswered_inquiry writes: no name in it, the task links the patient.
+        title = gettext("Inquiry unanswered for over %(minutes)s working minutes") % {
+            "minutes": settings.CLINICFLOW_RESPONSE_TARGET_MINUTES}
+        self.add(Task(kind=Task.Kind.ESCALATION, branch=inquiry.branch, role=Role.FRONT_OFFICE_MANAGER, title=title,
                       patient=inquiry.patient, inquiry=inquiry, due_at=inquiry.response_due_at,
                       created_at=inquiry.response_due_at, done_at=answered_at, done_by=self.clinic.manager))
 
     # --- the case after the first answer ----------------------------------------------------------
 
-    def qualify(self, person: Person, case: Case, service: Service, answered_at: datetime) -> datetime | None:
+    def qualify(self, person: Person, case: Case, service: Service, answered_at: datetime,
+                preferred_time: str) -> datetime | None:
         by = self.clinic.receptionist(person.branch)
         self.move(case, Stage.QUALIFICATION, answered_at, by=by)
         case.owner = by
-        case.intake = {"specialty": str(service.specialty_id), "visit_type": "Returning" if person.visits else "New"}
+        first_visit, returning = INTAKE_SCRIPT["visit_type"][1]
+        case.intake = {"specialty": str(service.specialty_id),
+                       "visit_type": returning if person.visits else first_visit}
+        if preferred_time:
+            case.intake["time_window"] = preferred_time
         fate = self.rng.random()
         if fate < 0.07:
             return self.lose(person, case, self.later(person.branch, answered_at, 5, 600), LOST_REASONS)
         decided_at = answered_at + timedelta(minutes=self.rng.randint(1, 4))
         if fate < 0.29:  # will think it over: the desk calls back in a few days
-            title = f"Call {person.patient} back: thinking it over"
+            # Titles name no patient (they travel to lists and notifications; the task links the patient) and
+            # do not repeat the kind («Перезвонить») that pages show before them.
+            title = "Думает, когда записаться"
             decided_at = self.callback(person, answered_at, title, within_minutes=3500)
             if decided_at and fate < 0.12:
                 return self.lose(person, case, decided_at, LOST_REASONS)
@@ -301,10 +344,11 @@ class History:
             booked_at = self.later(person.branch, decided_at, 60, 2500)
         return self.visit(person, case, service, booked_at, depth=0)
 
-    def lose(self, person: Person, case: Case, at: datetime, reasons: list[str]) -> datetime | None:
+    def lose(self, person: Person, case: Case, at: datetime, reasons: list[tuple[str, list[str]]]) -> datetime | None:
         if at > self.now:
             return None
-        self.move(case, Stage.LOST, at, by=self.clinic.receptionist(person.branch), reason=self.rng.choice(reasons))
+        listed, reason = self.lost_words(person, reasons)
+        self.move(case, Stage.LOST, at, by=self.clinic.receptionist(person.branch), reason=reason, lost_reason=listed)
         return self.next_journey(person, case)
 
     def callback(self, person: Person, at: datetime, title: str, within_minutes: int = 900) -> datetime | None:
@@ -332,7 +376,7 @@ class History:
         if booked_at > self.now:
             return None
         appointment = self.appointment(person, case, service, booked_at)
-        self.move(case, Stage.REMINDER, booked_at, source=Source.SYSTEM, reason="Appointment booked")
+        self.move(case, Stage.REMINDER, booked_at, source=Source.SYSTEM, reason=gettext("Appointment booked"))
         if appointment.ends_at > self.now:
             return self.upcoming(appointment)
         appointment.status = self.visit_outcome(cancellable=True)
@@ -340,10 +384,10 @@ class History:
             share = self.rng.uniform(0.2, 0.9)
             appointment.status_changed_at = (booked_at + (appointment.starts_at - booked_at) * share).replace(
                 microsecond=0)
-            return self.missed(person, case, service, appointment.status_changed_at, "Cancelled the visit", depth)
+            return self.missed(person, case, service, appointment.status_changed_at, "Отмена записи", depth)
         if appointment.status == Appointment.Status.NO_SHOW:
             appointment.status_changed_at = appointment.starts_at + timedelta(minutes=20)
-            return self.missed(person, case, service, appointment.status_changed_at, "Did not come", depth)
+            return self.missed(person, case, service, appointment.status_changed_at, "Неявка на приём", depth)
         appointment.status_changed_at = appointment.ends_at
         person.visits.append(appointment.starts_at)
         return self.completed(person, case, service, appointment.ends_at, depth)
@@ -414,7 +458,7 @@ class History:
                depth: int) -> datetime | None:
         """A cancelled or missed visit: back to booking, a call-back, then a new visit or a lost case."""
         self.move(case, Stage.BOOKING, at, by=self.clinic.receptionist(person.branch), reason=why)
-        called_at = self.callback(person, at, f"Call {person.patient} back to rebook", within_minutes=1500)
+        called_at = self.callback(person, at, "Перезаписать на приём", within_minutes=1500)
         if called_at is None:
             return None
         if depth < 2 and self.rng.random() < 0.6:
@@ -431,18 +475,18 @@ class History:
         if next_at > self.now:
             return None
         if fate < 0.25 and depth < 2:
-            self.move(case, Stage.REBOOKING, next_at, by=by, reason="Follow-up visit recommended")
+            self.move(case, Stage.REBOOKING, next_at, by=by, reason="Рекомендован повторный приём")
             booked_at = self.later(person.branch, next_at, 300, 5000)  # when the results are ready
             if booked_at > self.now:
                 return None
             self.move(case, Stage.BOOKING, booked_at, by=by)
             return self.visit(person, case, self.follow_up(person.branch, service), booked_at, depth + 1)
         if fate < 0.8:
-            self.move(case, Stage.REVIEW, next_at, source=Source.SYSTEM, reason="Review requested")
+            self.move(case, Stage.REVIEW, next_at, source=Source.SYSTEM, reason="Запрошен отзыв")
             next_at = self.later(person.branch, next_at, 300, 3000)
             if next_at > self.now:
                 return None
-        reason = "Review received" if case.stage == Stage.REVIEW else "Visit completed"
+        reason = "Получен отзыв" if case.stage == Stage.REVIEW else "Приём состоялся"
         self.move(case, Stage.CLOSED, next_at, source=Source.SYSTEM, reason=reason)
         return self.next_journey(person, case)
 
@@ -468,14 +512,16 @@ class History:
             by = self.clinic.receptionist(branch)
             cases = [c for c in self.rows[Case] if c.branch.pk == branch.pk and c.stage == Stage.REMINDER
                      and c.stage_changed_at < self.now - timedelta(days=1)]
-            todo = [("Call {patient} back after 18:00 as promised", -3), ("Send {patient} the price list by e-mail", 4)]
-            for case, (title, hours) in zip(self.rng.sample(cases, min(2, len(cases))), todo, strict=False):
-                self.add(Task(kind=Task.Kind.CALLBACK, title=title.format(patient=case.patient), branch=branch,
+            todo = [(Task.Kind.CALLBACK, "После 18:00, как обещали", -3),
+                    (Task.Kind.FOLLOW_UP, "Отправить прайс-лист на e-mail", 4)]
+            for case, (kind, title, hours) in zip(self.rng.sample(cases, min(2, len(cases))), todo, strict=False):
+                self.add(Task(kind=kind, title=title, branch=branch,
                               assignee=by, patient=case.patient, due_at=self.now + timedelta(hours=hours),
                               created_at=case.stage_changed_at, created_by=by))
-        self.add(Task(kind=Task.Kind.OTHER, title="Go through last week's lost cases", role=Role.FRONT_OFFICE_MANAGER,
-                      branch=self.clinic.branches[MOSCOW], due_at=self.now - timedelta(days=1),
-                      created_at=self.now - timedelta(days=4), created_by=self.clinic.staff["admin"]))
+        self.add(Task(kind=Task.Kind.OTHER, title="Разобрать потерянные сделки прошлой недели",
+                      role=Role.FRONT_OFFICE_MANAGER, branch=self.clinic.branches[MOSCOW],
+                      due_at=self.now - timedelta(days=1), created_at=self.now - timedelta(days=4),
+                      created_by=self.clinic.staff["admin"]))
 
     # --- time -------------------------------------------------------------------------------------
 

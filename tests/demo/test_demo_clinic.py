@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from clinicflow.accounts.models import Role, user_branch_ids, user_roles
 from clinicflow.automation.models import Job
-from clinicflow.clinic.models import Branch, Doctor, Service, Specialty
+from clinicflow.clinic.models import Branch, ClinicSettings, Doctor, Service, Specialty
 from clinicflow.compliance.models import Consent
 from clinicflow.funnel.models import Case, Stage
 from clinicflow.inbox.models import Inquiry
@@ -139,9 +139,10 @@ def test_there_are_open_tasks_some_of_them_overdue(demo):
 
 
 @pytest.mark.django_db
-def test_a_second_run_refuses_without_duplicating(demo):
+def test_a_second_run_refuses_without_duplicating_in_the_clinics_language(demo):
     patients = Patient.objects.count()
-    with pytest.raises(CommandError, match="already has a clinic"):
+    ClinicSettings.objects.filter(pk=1).update(default_language="en")
+    with pytest.raises(CommandError, match=r"already has a clinic \(2 branches\)"):
         load_demo()
     assert Branch.objects.count() == 2
     assert Patient.objects.count() == patients

@@ -32,7 +32,7 @@ def test_it_refuses_when_a_demo_user_name_is_taken():
 def test_it_stays_consistent_whenever_it_is_loaded(now):
     with time_machine.travel(now, tick=False):
         output = load_demo("--seed", "11")
-    assert "Log in at" in output
+    assert "reception / reception-demo" in output
     assert_consistent(now)
     assert Inquiry.objects.waiting().count() >= 3
 
