@@ -67,13 +67,6 @@ class EnglishLeftError(AssertionError):
     """Raised only by the language check, so that a test may expect it while the catalogue is completed."""
 
 
-# The Russian catalogue of issue 9 is being completed in parallel: until it merges, these tests fail on the
-# language check alone (any other failure still fails them), and strict=True fails them once nothing English
-# is left, which is the moment to remove this marker. `pytest --runxfail` prints the English strings.
-AWAITING_CATALOGUE = pytest.mark.xfail(raises=EnglishLeftError, strict=True,
-                                       reason="the Russian catalogue of issue 9 has not merged yet")
-
-
 class EnglishLeft:
     """Interface strings seen in English, by screen, reported together at the end of a test."""
 
@@ -105,7 +98,6 @@ def russian_desk(page, receptionist, moscow, send_web_inquiry) -> Page:
     return page
 
 
-@AWAITING_CATALOGUE
 def test_a_receptionist_edits_contacts_adds_a_note_and_a_callback_from_the_card_in_russian(russian_desk, screenshot):
     page, english = russian_desk, EnglishLeft()
     english.look(page, "queue")
@@ -148,7 +140,6 @@ def test_a_receptionist_edits_contacts_adds_a_note_and_a_callback_from_the_card_
     english.assert_none()
 
 
-@AWAITING_CATALOGUE
 def test_search_as_you_type_finds_by_part_of_a_surname_opens_with_the_arrows_and_enter(russian_desk):
     page, english = russian_desk, EnglishLeft()
     Patient.objects.create(full_name="Игорь Соколов", branch_id=Patient.objects.first().branch_id)
@@ -186,7 +177,6 @@ def test_search_as_you_type_finds_surname_and_name_in_either_order(russian_desk,
     page.wait_for_url(f"**/patients/{olga.pk}/")
 
 
-@AWAITING_CATALOGUE
 def test_search_that_finds_nobody_offers_to_create_the_patient(russian_desk):
     page, english = russian_desk, EnglishLeft()
     page.locator("#global-search").fill("Зайцева")

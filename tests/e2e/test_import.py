@@ -20,6 +20,8 @@ def test_a_manager_maps_previews_and_imports_a_csv(page, manager, moscow, tmp_pa
     page.set_viewport_size({"width": width, "height": 768 if width > 1000 else 844})
     log_in(page, "maria", "pass-maria")
     page.wait_for_url("**/queue/")
+    if width < 1000:
+        page.get_by_role("button", name="Menu").click()  # at phone width the menu is folded
     page.get_by_role("link", name="Import").click()
     upload = tmp_path / "clients.csv"
     upload.write_bytes(FILE)
