@@ -68,6 +68,9 @@ DEFAULT_LOST_REASONS: list[tuple[str, bool]] = [  # (name, closes a junk inquiry
     (gettext_noop("Spam"), True),
     (gettext_noop("Duplicate"), True),
 ]
+# Only these names are translated when shown: a clinic's own name that happens to be a word of the catalogue
+# ("Closed") must still read as the clinic typed it.
+DEFAULT_LOST_REASON_NAMES = frozenset(name for name, _closes in DEFAULT_LOST_REASONS)
 
 
 def lost_words_shown(text: str) -> str:
@@ -75,11 +78,10 @@ def lost_words_shown(text: str) -> str:
 
     A move to Lost stores the listed reason by its stored name ("Too expensive: wants it cheaper"), so the
     same case reads «Дорого: wants it cheaper» to a Russian desk and "Too expensive: …" to the English API.
-    Only names with a translation change (the list a clinic starts with); a name the clinic typed stays as is.
+    Only the names of the list a clinic starts with change; a name the clinic typed stays as is.
     """
     name, colon, rest = text.partition(": ")
-    shown = gettext(name) if name else name
-    return f"{shown}{colon}{rest}" if shown != name else text
+    return f"{gettext(name)}{colon}{rest}" if name in DEFAULT_LOST_REASON_NAMES else text
 
 
 class LostReason(models.Model):
@@ -105,7 +107,7 @@ class LostReason(models.Model):
 
     @property
     def label(self) -> str:
-        return gettext(self.name)
+        return gettext(self.name) if self.name in DEFAULT_LOST_REASON_NAMES else self.name
 
     def names(self) -> set[str]:
         """How people may spell it: as stored and as shown in the current language, in any case."""

@@ -41,10 +41,11 @@ def test_the_list_a_clinic_starts_with_is_offered_in_russian():
 def test_a_reason_the_clinic_typed_is_offered_as_typed_in_both_languages():
     LostReason.objects.create(name="Переехал в другой город", position=99)
     LostReason.objects.create(name="Wrong number", position=100)
+    LostReason.objects.create(name="Closed", position=101)  # a word the catalogue translates elsewhere
     for language in ("ru", "en"):
         with translation.override(language):
-            assert [reason.label for reason in lost_reasons_offered()][-2:] == [
-                "Переехал в другой город", "Wrong number"]
+            assert [reason.label for reason in lost_reasons_offered()][-3:] == [
+                "Переехал в другой город", "Wrong number", "Closed"]
 
 
 def test_a_reason_moved_in_russian_is_stored_by_its_name_and_read_in_each_language(case):
@@ -68,7 +69,7 @@ def test_a_russian_desk_names_a_junk_reason_in_russian(text):
         assert lost_reason_named(text, closing_inquiries=True) is not None
 
 
-@pytest.mark.parametrize("text", ["Moved to Kazan", "Wrong number: 12", "", "Spammy"])
+@pytest.mark.parametrize("text", ["Moved to Kazan", "Wrong number: 12", "", "Spammy", "Closed: moved away"])
 def test_words_that_are_no_listed_name_are_shown_as_typed(text):
     with translation.override("ru"):
         assert lost_words_shown(text) == text
