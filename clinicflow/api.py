@@ -154,7 +154,7 @@ def request_validation_error(request, exc: ninja_errors.ValidationError):
 
 @api.exception_handler(PermissionDenied)
 def permission_denied(request, exc):
-    return api.create_response(request, {"detail": "You may not do that."}, status=403)
+    return api.create_response(request, {"detail": _("You may not do that.")}, status=403)
 
 
 def _add_routers():

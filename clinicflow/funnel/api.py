@@ -26,6 +26,10 @@ class TransitionOut(Schema):
     from_branch_id: int | None
     to_branch_id: int | None
 
+    @staticmethod
+    def resolve_reason(obj):
+        return obj.reason_shown
+
 
 class CaseOut(Schema):
     id: int
@@ -39,6 +43,10 @@ class CaseOut(Schema):
     stage_changed_at: datetime
     next_stages: list[str]
     transitions: list[TransitionOut]
+
+    @staticmethod
+    def resolve_lost_reason(obj):
+        return obj.lost_reason_shown  # a listed reason in the client's language (English by default)
 
     @staticmethod
     def resolve_lost_reason_id(obj):
@@ -108,5 +116,5 @@ def transfer_case(request, case_id: DbId, payload: TransferIn):
     # Handing over needs the right to change the case; the receiving branch may be any of the clinic's.
     branch = Branch.objects.filter(pk=payload.branch_id).first()
     if branch is None:
-        raise ValidationError({"branch_id": "No such branch."})
+        raise ValidationError({"branch_id": _("No such branch.")})
     return case_transfer(case=case, to_branch=branch, by=request.auth, reason=payload.reason)

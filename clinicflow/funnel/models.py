@@ -68,12 +68,28 @@ DEFAULT_LOST_REASONS: list[tuple[str, bool]] = [  # (name, closes a junk inquiry
     (gettext_noop("Spam"), True),
     (gettext_noop("Duplicate"), True),
 ]
+# Only these names are translated when shown: a clinic's own name that happens to be a word of the catalogue
+# ("Closed") must still read as the clinic typed it.
+DEFAULT_LOST_REASON_NAMES = frozenset(name for name, _closes in DEFAULT_LOST_REASONS)
+
+
+def lost_words_shown(text: str) -> str:
+    """Lost words in the reader's language: a listed reason's stored name translated, the rest as typed.
+
+    A move to Lost stores the listed reason by its stored name ("Too expensive: wants it cheaper"), so the
+    same case reads «Дорого: wants it cheaper» to a Russian desk and "Too expensive: …" to the English API.
+    Only the names of the list a clinic starts with change; a name the clinic typed stays as is.
+    """
+    name, colon, rest = text.partition(": ")
+    return f"{gettext(name)}{colon}{rest}" if name in DEFAULT_LOST_REASON_NAMES else text
 
 
 class LostReason(models.Model):
     """One reason a case is lost, from the clinic's own list; the person who moves the case may add free text."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True,
+                            help_text=_("The reasons clinicflow starts with are shown in each person's language; a "
+                                        "name you type is shown as you typed it."))
     closes_fresh_case = models.BooleanField(
         _("closes the case of a junk inquiry"), default=False,
         help_text=_("Closing an inquiry without answer with this reason (spam, a duplicate) also closes its case as "
@@ -91,7 +107,7 @@ class LostReason(models.Model):
 
     @property
     def label(self) -> str:
-        return gettext(self.name)
+        return gettext(self.name) if self.name in DEFAULT_LOST_REASON_NAMES else self.name
 
     def names(self) -> set[str]:
         """How people may spell it: as stored and as shown in the current language, in any case."""
@@ -101,8 +117,8 @@ class LostReason(models.Model):
 class Case(models.Model):
     """One patient journey at one branch, from the first inquiry to the review. At most one open per branch."""
 
-    patient = models.ForeignKey(Patient, models.CASCADE, related_name="cases")
-    branch = models.ForeignKey(Branch, models.PROTECT, related_name="cases")
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="cases", verbose_name=_("patient"))
+    branch = models.ForeignKey(Branch, models.PROTECT, related_name="cases", verbose_name=_("branch"))
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices, default=Stage.NEW)
     lost_reason = models.CharField(_("reason lost"), max_length=200, blank=True)
     # The reason from the clinic's list, for reports; `lost_reason` keeps the words shown (list name + free text).
@@ -111,11 +127,13 @@ class Case(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
                               related_name="cases", verbose_name=_("owner"))
     intake = models.JSONField(_("intake answers"), default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    stage_changed_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    stage_changed_at = models.DateTimeField(_("stage changed at"), default=timezone.now)
 
     class Meta:
         ordering = ["-stage_changed_at", "-id"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
         indexes = [models.Index(fields=["stage", "stage_changed_at"])]
         constraints = [
             # One journey at a time per branch: a new inquiry joins the open case instead of starting a second
@@ -126,6 +144,10 @@ class Case(models.Model):
 
     def __str__(self):
         return f"{self.patient} — {self.get_stage_display()}"
+
+    @property
+    def lost_reason_shown(self) -> str:
+        return lost_words_shown(self.lost_reason)
 
     @property
     def is_open(self) -> bool:
@@ -143,22 +165,31 @@ class Case(models.Model):
 class CaseTransition(models.Model):
     """The stage history of a case: who moved it, when, from where to where, and why."""
 
-    case = models.ForeignKey(Case, models.CASCADE, related_name="transitions")
-    from_stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
-    to_stage = models.CharField(max_length=16, choices=Stage.choices)
-    at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
-    source = models.CharField(max_length=16, choices=Source.choices)
-    reason = models.CharField(max_length=200, blank=True)
+    case = models.ForeignKey(Case, models.CASCADE, related_name="transitions", verbose_name=_("case"))
+    from_stage = models.CharField(_("from stage"), max_length=16, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("to stage"), max_length=16, choices=Stage.choices)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+                           verbose_name=_("moved by"))
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
     # Set on a transfer to another branch (the stage stays the same).
-    from_branch = models.ForeignKey(Branch, models.PROTECT, null=True, blank=True, related_name="+")
-    to_branch = models.ForeignKey(Branch, models.PROTECT, null=True, blank=True, related_name="+")
+    from_branch = models.ForeignKey(Branch, models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name=_("from branch"))
+    to_branch = models.ForeignKey(Branch, models.PROTECT, null=True, blank=True, related_name="+",
+                                  verbose_name=_("to branch"))
 
     class Meta:
         ordering = ["at", "id"]
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
 
     def __str__(self):
         return f"{self.from_stage or '·'} → {self.to_stage}"
+
+    @property
+    def reason_shown(self) -> str:
+        return lost_words_shown(self.reason) if self.to_stage == Stage.LOST else self.reason
 
 
 class IntakeQuestion(models.Model):
@@ -181,6 +212,8 @@ class IntakeQuestion(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        verbose_name = _("intake question")
+        verbose_name_plural = _("intake questions")
 
     def __str__(self):
         return self.label

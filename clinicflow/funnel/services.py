@@ -112,11 +112,15 @@ def lost_reason_named(text: str, *, closing_inquiries: bool = False) -> LostReas
 
 
 def _lost_text(lost_reason: LostReason | None, note: str) -> str:
-    """The words a lost case shows: the listed reason, then the person's own words when they add something."""
+    """The words a lost case shows: the listed reason, then the person's own words when they add something.
+
+    The reason is stored by its stored name, not as the mover's language shows it: each reader sees it in
+    their own language (models.lost_words_shown).
+    """
     note = note.strip()
-    if lost_reason is None or note.casefold().startswith(lost_reason.label.casefold()):
+    if lost_reason is None or any(note.casefold().startswith(name) for name in lost_reason.names()):
         return note[:200]
-    return (f"{lost_reason.label}: {note}" if note else lost_reason.label)[:200]
+    return (f"{lost_reason.name}: {note}" if note else lost_reason.name)[:200]
 
 
 def case_move(*, case: Case, to_stage: str, by=None, source: str = Source.PERSON, reason: str = "",

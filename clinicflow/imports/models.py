@@ -47,27 +47,30 @@ class SpreadsheetImport(models.Model):
                                    verbose_name=_("imported by"))
     created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
     file_name = models.CharField(_("file"), max_length=255)
-    file_sha256 = models.CharField(max_length=64, db_index=True)
+    file_sha256 = models.CharField(_("file checksum (SHA-256)"), max_length=64, db_index=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.UPLOADED)
-    header = models.JSONField(default=list)
-    rows = models.JSONField(default=list)  # [[line number, [cells]], ...] until done
-    mapping = models.JSONField(default=list)  # one Field value per column
+    header = models.JSONField(_("column titles"), default=list)
+    rows = models.JSONField(_("rows"), default=list)  # [[line number, [cells]], ...] until done
+    mapping = models.JSONField(_("what each column holds"), default=list)  # one Field value per column
     default_branch = models.ForeignKey(Branch, models.SET_NULL, null=True, blank=True, related_name="+",
                                        verbose_name=_("branch for rows without one"))
     # The importer's answer when the file has no consent column: the clinic holds the consents (decision 0003).
-    consent_declared = models.BooleanField(default=False)
-    plan = models.JSONField(default=list)  # the accepted rows, checked and normalised, while importing
-    rows_total = models.PositiveIntegerField(default=0)
-    rows_done = models.PositiveIntegerField(default=0)
-    patients_created = models.PositiveIntegerField(default=0)
-    patients_updated = models.PositiveIntegerField(default=0)
-    leads_opened = models.PositiveIntegerField(default=0)
-    refused = models.JSONField(default=list)  # [{"line": n, "reason": "...", "cells": [...]}]
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    consent_declared = models.BooleanField(_("the clinic holds the consents"), default=False)
+    # The accepted rows, checked and normalised, while importing.
+    plan = models.JSONField(_("rows to write"), default=list)
+    rows_total = models.PositiveIntegerField(_("rows to import"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows imported"), default=0)
+    patients_created = models.PositiveIntegerField(_("new patients"), default=0)
+    patients_updated = models.PositiveIntegerField(_("patients already known"), default=0)
+    leads_opened = models.PositiveIntegerField(_("open leads"), default=0)
+    refused = models.JSONField(_("refused lines"), default=list)  # [{"line": n, "reason": "...", "cells": [...]}]
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("spreadsheet import")
+        verbose_name_plural = _("spreadsheet imports")
         constraints = [
             # Two clicks on "Import" (or two people with the same file) must not write it twice.
             models.UniqueConstraint(fields=["file_sha256"], condition=Q(status__in=["importing", "done"]),

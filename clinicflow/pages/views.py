@@ -323,7 +323,7 @@ def timeline(inquiries, cases, appointments) -> list[dict]:
                        "who": message.author})
     for move in CaseTransition.objects.filter(case__in=cases).select_related("by"):
         events.append({"at": move.at, "kind": "stage", "who": move.by, "text": _("Stage: %(stage)s%(reason)s") % {
-            "stage": move.get_to_stage_display(), "reason": f" — {move.reason}" if move.reason else ""}})
+            "stage": move.get_to_stage_display(), "reason": f" — {move.reason_shown}" if move.reason else ""}})
     for appointment in appointments:
         events.append({"at": appointment.created_at, "kind": "appointment", "text": _(
             "Appointment with %(doctor)s on %(when)s: %(status)s") % {

@@ -1,6 +1,7 @@
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from clinicflow import gates
@@ -59,14 +60,15 @@ def book(request, payload: AppointmentIn):
     patient = gates.patient_for_user(request.auth, payload.patient_id, write=True)
     doctor = Doctor.objects.filter(pk=payload.doctor_id).first()
     if doctor is None:
-        raise ValidationError({"doctor_id": "No doctor with this id."})
+        raise ValidationError({"doctor_id": _("No doctor with this id.")})
     service = Service.objects.filter(pk=payload.service_id).first() if payload.service_id else None
     if payload.service_id and service is None:
-        raise ValidationError({"service_id": "No service with this id."})
+        raise ValidationError({"service_id": _("No service with this id.")})
     case = case_for_user(request.auth, payload.case_id, write=True) if payload.case_id else None
     branch = gates.branch_for_user(request.auth, payload.branch_id or patient.branch_id)
     if branch is None:
-        raise ValidationError({"branch_id": "No such branch among yours (the default is the patient's home branch)."})
+        raise ValidationError({"branch_id": _("No such branch among yours (the default is the patient's home "
+                                              "branch).")})
     return Status(201, appointment_book(patient=patient, doctor=doctor, branch=branch, service=service,
                                         case=case, starts_at=payload.starts_at, source=Appointment.Source.API,
                                         by=request.auth))

@@ -17,8 +17,6 @@ UNSEEN_MODELS = {"core.ratelimitwindow", "compliance.accessloghead"}
 # Fields Settings never shows (excluded or not editable): their names stay as Django makes them.
 UNSEEN_FIELDS = {"accounts.apitoken.key_hash", "automation.job.payload", "automation.job.patient_id",
                  "automation.job.branch_id"}
-# Models whose app is changing in work not merged yet: their names come in the next pass.
-LATER = {"funnel"}
 
 
 def in_russian(text) -> bool:
@@ -28,14 +26,14 @@ def in_russian(text) -> bool:
 
 def our_models():
     return [model for model in apps.get_models() if model.__module__.startswith("clinicflow.")
-            and model._meta.label_lower not in UNSEEN_MODELS and model._meta.app_label not in LATER]
+            and model._meta.label_lower not in UNSEEN_MODELS]
 
 
 def shown_in_settings():
     """Models of the Settings screens: registered ones and their inlines."""
     shown = set()
     for model, model_admin in admin.site._registry.items():
-        if model.__module__.startswith("clinicflow.") and model._meta.app_label not in LATER:
+        if model.__module__.startswith("clinicflow."):
             shown.add(model)
             shown.update(inline.model for inline in model_admin.inlines)
     return shown
