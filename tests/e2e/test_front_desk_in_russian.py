@@ -210,17 +210,24 @@ def test_a_160_letter_russian_name_from_the_public_form_wraps_in_the_queue_and_o
         assert box["height"] > 30, f"the name does not wrap on {path}"
 
 
-def test_moving_a_case_to_lost_on_the_board_asks_for_the_reason(russian_desk):
-    """Written against the board as it is before the kanban work of issue 9 merges (a reason list and free
-    text come with it): here the board refuses a Lost without a reason, says why, and leaves the case."""
+def test_moving_a_case_to_lost_on_the_board_takes_a_reason_from_the_list(russian_desk):
+    """Without a reason the board refuses, says why at the card, and leaves the case; with «Дорого» from the
+    clinic's list and a note it moves, and the collapsed Lost column counts it."""
     page = russian_desk
     case = Case.objects.get(patient__full_name="Ольга Соколова")
     page.get_by_role("link", name="Сделки").click()
     expect(page.get_by_role("heading", name=re.compile("Воронка пациентов"))).to_be_visible()
+    lost = page.locator('.cf-column[data-stage="lost"]')
     card = page.locator(f'.cf-case[data-case="{case.pk}"]')
-    card.get_by_label("Перевести на").select_option(label="Потерян")
-    card.get_by_role("button", name="→").click()
-    expect(page.locator("#move-error")).to_have_text("Укажите, почему сделка потеряна.")
-    expect(page.locator(".cf-column").filter(has=card)).to_have_attribute("data-stage", "new")
+
+    card.drag_to(lost)
+    expect(card.locator("#move-error")).to_have_text("Укажите, почему сделка потеряна.")
     case.refresh_from_db()
     assert (case.stage, case.lost_reason) == (Stage.NEW, "")
+
+    card.get_by_label("Почему сделка потеряна?").select_option(label="Дорого")
+    card.get_by_label("Подробности").fill("нашла дешевле")
+    card.get_by_role("button", name="Перевести в «Потерян»").click()
+    expect(lost.locator("[data-count]")).to_have_text("1")
+    case.refresh_from_db()
+    assert case.stage == Stage.LOST and case.listed_lost_reason.name == "Too expensive"
