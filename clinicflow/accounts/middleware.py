@@ -15,7 +15,6 @@ from clinicflow.clinic.models import ClinicSettings
 from .models import StaffMember
 
 API_PREFIX = "/api/"
-SUPPORTED = {code for code, _name in settings.LANGUAGES}
 
 
 def clinic_default_language() -> str:
@@ -32,7 +31,7 @@ def staff_language(user) -> str:
 def browser_language(request) -> str:
     """What this browser asks for: the language cookie (set when its user last chose), else Accept-Language."""
     cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-    if cookie in SUPPORTED:
+    if cookie in {code for code, _name in settings.LANGUAGES}:
         return cookie
     for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
         try:

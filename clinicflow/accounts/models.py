@@ -22,6 +22,10 @@ class Role(models.TextChoices):
     COMPLIANCE_OFFICER = "compliance_officer", _("Compliance officer")
 
 
+# Roles that read the aggregate reports (counts, never a patient's card).
+REPORT_ROLES = frozenset({Role.MARKETER, Role.CLINIC_ADMIN, Role.FRONT_OFFICE_MANAGER})
+
+
 class StaffMember(models.Model):
     """Which branches a member of staff works for. Clinic admins see every branch."""
 

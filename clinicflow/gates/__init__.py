@@ -131,16 +131,32 @@ def patients_visible_to(user) -> QuerySet:
 
 
 def patient_for_user(user, patient_id, *, write: bool = False) -> Patient:
-    """The patient, if `user` may read it (PermissionDenied for non-staff, 404 otherwise); logged."""
+    """The patient, if `user` may read it (PermissionDenied for non-staff, 404 otherwise); logged.
+
+    With `write`, the person's own data (contacts, consents given) is changed: only by staff of the patient's
+    home branch (or every branch's). A branch that only deals with the patient reads it, and keeps its own
+    notes, tasks and visits of them; otherwise one inquiry naming a known phone would let it rewrite them.
+    """
     if not reads_patients(user):
         raise PermissionDenied
     try:
         patient = patients_visible_to(user).select_related("branch").get(pk=patient_id)
     except (Patient.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+    if write and not _may_change(user, patient.branch_id):
+        raise PermissionDenied
     access_record(user=user, action=Action.WRITE if write else Action.READ, patient_ids=[patient.pk],
                   target=f"patient:{patient.pk}")
     return patient
+
+
+def patients_changeable_by(user) -> QuerySet:
+    """Patients whose own data (contacts, consents) the user may change: those of the user's home branches."""
+    return patients_visible_to(user).filter(_in(work_branch_ids(user), "branch"))
+
+
+def may_change_patient(user, patient: Patient) -> bool:
+    return reads_patients(user) and _may_change(user, patient.branch_id)
 
 
 def patients_found(user, patients: list[Patient]) -> list[Patient]:

@@ -194,7 +194,7 @@ def rows_check(*, spreadsheet_import: SpreadsheetImport, user) -> Check:
     at_work = set(gates.branches_at_work(user).values_list("pk", flat=True))
     rows = [_row_read(line, cells, mapping, spreadsheet_import, branches, at_work)
             for line, cells in spreadsheet_import.rows]
-    _match_people(rows)
+    _match_people(rows, user)
     return Check(rows)
 
 
@@ -278,13 +278,17 @@ def _read_branch(row: RowCheck, name: str, default: Branch | None, branches: dic
     row.branch = branch
 
 
-def _match_people(rows: list[RowCheck]) -> None:
+def _match_people(rows: list[RowCheck], user) -> None:
     """De-duplicate by phone: against stored patients and against the lines above.
 
     The phone that identifies the person goes first in `phones`, because that is the one the patient is
     found (or created) by when the row is written; the others are added to that patient.
     """
     owners = _stored_owners({phone for row in rows for phone in row.phones})
+    # Only cards the importer's branches keep may be filled in; a file naming another branch's patient's phone
+    # must not change that card (nor their consents), any more than a form could.
+    changeable = set(gates.patients_changeable_by(user).filter(pk__in=set(owners.values()))
+                     .values_list("pk", flat=True))
     first_line: dict[str, RowCheck] = {}
     for row in rows:
         if not row.phones:
@@ -293,6 +297,8 @@ def _match_people(rows: list[RowCheck]) -> None:
         earlier = {first_line[p].line: first_line[p] for p in row.phones if p in first_line}
         if len(patients) > 1:
             row.problems.append(_("Its phones belong to different patients."))
+        elif patients - changeable:
+            row.problems.append(_("Its phone is on a card another branch keeps: record this person there."))
         elif len(earlier) > 1:
             row.problems.append(_("Its phones are on different people's lines: %(lines)s.")
                                 % {"lines": ", ".join(str(n) for n in sorted(earlier))})
@@ -414,7 +420,9 @@ def _row_write(row: dict, *, branch: Branch, user, source: str,
         patient_add_identity(patient=patient, channel=Channel.PHONE, address=phone)
     evidence = {"source": source, "text_version": f"import:{spreadsheet_import.pk}"}
     for purpose in (Consent.Purpose.PROCESSING, Consent.Purpose.SERVICE):
-        consent_record(patient=patient, purpose=purpose, confirmed=True, **evidence)
+        # A file's word counts for the people it brings; for a card already kept it waits for the person (it
+        # must not confirm a pending consent or undo a withdrawal).
+        consent_record(patient=patient, purpose=purpose, confirmed=created, **evidence)
     if not row["comment"]:
         return patient, created, False
     inquiry, opened = inquiry_receive(created_by=user, draft=InquiryDraft(
@@ -435,7 +443,7 @@ def refused_entries(check: Check) -> list[dict]:
 
 def refused_report_rows(*, header: list[str], refused: list[dict]) -> list[list[str]]:
     """The refused lines as the CSV report has them: line, reason, then the line's own cells."""
-    return [[_("Line"), _("Reason"), *header],
+    return [[_("Line"), _("Reason"), *map(_csv_safe, header)],
             *([str(r["line"]), r["reason"], *map(_csv_safe, r["cells"])] for r in refused)]
 
 

@@ -12,7 +12,7 @@ from clinicflow.patients.models import Channel, Patient
 class InquiryQuerySet(models.QuerySet):
     def waiting(self):
         """The live queue: inquiries nobody has answered yet."""
-        return self.filter(status__in=[Inquiry.Status.NEW, Inquiry.Status.TAKEN])
+        return self.filter(status__in=Inquiry.WAITING)
 
     def most_urgent_first(self):
         """By the moment the response target runs out (in each branch's working hours): across branches and
@@ -29,6 +29,8 @@ class Inquiry(models.Model):
         ANSWERED = "answered", _("Answered")
         CLOSED = "closed", _("Closed")
 
+    # Nobody has answered yet: the live queue (the partial index `inquiry_waiting` spells the same two).
+    WAITING = (Status.NEW, Status.TAKEN)
     UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
     patient = models.ForeignKey(Patient, models.CASCADE, related_name="inquiries", verbose_name=_("patient"))
@@ -98,7 +100,7 @@ class Inquiry(models.Model):
 
     @property
     def is_waiting(self) -> bool:
-        return self.status in (self.Status.NEW, self.Status.TAKEN)
+        return self.status in self.WAITING
 
     @property
     def escalation_key(self) -> str:

@@ -219,7 +219,7 @@ def inquiry_respond(*, inquiry: Inquiry, by, text: str) -> Message:
         message = Message.objects.create(inquiry=inquiry, direction=Message.Direction.OUTBOUND, body=text,
                                          author=by, created_at=now)
         first = Inquiry.objects.filter(pk=inquiry.pk, first_response_at__isnull=True,
-                                       status__in=[Inquiry.Status.NEW, Inquiry.Status.TAKEN])
+                                       status__in=Inquiry.WAITING)
         if first.update(first_response_at=now, first_response_by=by, status=Inquiry.Status.ANSWERED, changed_at=now):
             Inquiry.objects.filter(pk=inquiry.pk, taken_by__isnull=True).update(taken_by=by, taken_at=now)
             job_cancel(key=inquiry.escalation_key)
@@ -237,7 +237,7 @@ def inquiry_close(*, inquiry: Inquiry, by, reason: str) -> Inquiry:
         raise ValidationError({"reason": _("Say why the inquiry is closed without an answer.")})
     junk = lost_reason_named(reason, closing_inquiries=True)
     with transaction.atomic():
-        closed = Inquiry.objects.filter(pk=inquiry.pk, status__in=[Inquiry.Status.NEW, Inquiry.Status.TAKEN]).update(
+        closed = Inquiry.objects.filter(pk=inquiry.pk, status__in=Inquiry.WAITING).update(
             status=Inquiry.Status.CLOSED, closed_reason=reason.strip()[:200], changed_at=timezone.now())
         if not closed:
             raise ValidationError({"reason": _("The inquiry is no longer waiting: it was answered or closed.")})

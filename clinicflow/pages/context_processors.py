@@ -1,5 +1,5 @@
 from clinicflow import gates
-from clinicflow.accounts.models import Role, is_staff_member, user_roles
+from clinicflow.accounts.models import REPORT_ROLES, Role, is_staff_member, user_roles
 
 
 def workspace(request):
@@ -11,5 +11,4 @@ def workspace(request):
     return {"role_labels": [Role(r).label for r in sorted(roles)],
             "nav_patients": gates.reads_patients(user),
             "nav_access_log": user.is_superuser or Role.COMPLIANCE_OFFICER in roles,
-            "nav_reports": user.is_superuser or bool(roles & {Role.MARKETER, Role.CLINIC_ADMIN,
-                                                              Role.FRONT_OFFICE_MANAGER})}
+            "nav_reports": user.is_superuser or bool(roles & REPORT_ROLES)}

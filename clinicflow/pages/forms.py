@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clinicflow.clinic.models import Branch
+from clinicflow.core import limits
 from clinicflow.inbox.services import CONSENT_REQUIRED
 from clinicflow.patients.phones import normalize_phone
 
@@ -9,9 +10,9 @@ from clinicflow.patients.phones import normalize_phone
 class PatientCreateForm(forms.Form):
     """A person nobody found: at the desk or on the phone, so their consent is asked as in the phone form."""
 
-    phone = forms.CharField(label=_("Phone"), max_length=40,
+    phone = forms.CharField(label=_("Phone"), max_length=limits.PHONE,
                             widget=forms.TextInput(attrs={"class": "form-control", "autofocus": True}))
-    full_name = forms.CharField(label=_("Name"), max_length=160, required=False,
+    full_name = forms.CharField(label=_("Name"), max_length=limits.NAME, required=False,
                                 widget=forms.TextInput(attrs={"class": "form-control"}))
     # Left out, the caller's first branch (as the phone form's service does).
     branch = forms.ModelChoiceField(Branch.objects.none(), label=_("Branch"), required=False,

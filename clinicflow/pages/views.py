@@ -144,13 +144,16 @@ def patient_create(request):
         data = form.cleaned_data
         known = gates.patients_visible_to(request.user).filter(
             identities__channel=Channel.PHONE, identities__address=data["phone"]).first()
-        # Staff rules: someone vouching for the person fills the card's blanks, but only of a card they may see.
+        # Staff rules: someone vouching for the person fills the card's blanks and records their consent, but only
+        # on a card of their own branch; a card another branch keeps is shown, not changed.
+        vouch = known is not None and gates.may_change_patient(request.user, known)
         patient, created = patient_resolve(branch=data["branch"], phone=data["phone"], full_name=data["full_name"],
-                                           fill_blanks=known is not None)
+                                           fill_blanks=vouch)
         if created or known:
-            for purpose in (Consent.Purpose.PROCESSING, Consent.Purpose.SERVICE):
-                consent_record(patient=patient, purpose=purpose, source="staff")
-            gates.patient_for_user(request.user, patient.pk, write=True)  # logged as a write by this person
+            if created or vouch:
+                for purpose in (Consent.Purpose.PROCESSING, Consent.Purpose.SERVICE):
+                    consent_record(patient=patient, purpose=purpose, source="staff")
+            gates.patient_for_user(request.user, patient.pk, write=created or vouch)  # logged
             if not created:
                 messages.info(request, _("This phone is already on a patient's card: here it is."))
             return redirect("patients:card", patient.pk)
@@ -269,7 +272,8 @@ def contacts_edit(request, patient_id):
 @require_POST
 @gates.patient_reader_required
 def note_add(request, patient_id):
-    patient = gates.patient_for_user(request.user, patient_id, write=True)
+    # A note is the writer's branch's own: any branch that reads the patient may keep one.
+    patient = gates.patient_for_user(request.user, patient_id)
     error = ""
     try:
         patient_note_add(patient=patient, branch=_writable_branch(request.user, patient), by=request.user,
@@ -284,7 +288,7 @@ def note_add(request, patient_id):
 @gates.patient_reader_required
 def card_task_add(request, patient_id):
     """A task about this patient (call back at…), for me, a colleague of the branch or a role."""
-    patient = gates.patient_for_user(request.user, patient_id, write=True)
+    patient = gates.patient_for_user(request.user, patient_id)  # the task is the user's branch's own
     branch = _writable_branch(request.user, patient)
     kind = request.POST.get("kind") if request.POST.get("kind") in MANUAL_KINDS else Task.Kind.CALLBACK
     error = ""
@@ -335,9 +339,13 @@ def timeline(inquiries, cases, appointments) -> list[dict]:
 @require_POST
 @gates.patient_reader_required
 def consent_change(request, patient_id):
-    """The front desk records what the patient said on the phone: a consent given, confirmed or withdrawn."""
-    patient = gates.patient_for_user(request.user, patient_id, write=True)
+    """The front desk records what the patient said on the phone: a consent given, confirmed or withdrawn.
+
+    Any branch that reads the patient records a withdrawal (it only ever stops messages); giving or confirming
+    is for the patient's home branch.
+    """
     action, purpose = request.POST.get("action"), request.POST.get("purpose")
+    patient = gates.patient_for_user(request.user, patient_id, write=action != "withdraw")
     if purpose not in Consent.Purpose.values or action not in ("give", "confirm", "withdraw"):
         messages.error(request, _("Choose a consent purpose and what happened to it."))
     elif action == "withdraw":

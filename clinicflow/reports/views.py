@@ -8,10 +8,9 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from clinicflow.accounts.decorators import staff_required
-from clinicflow.accounts.models import Role, user_roles
+from clinicflow.accounts.models import REPORT_ROLES, user_roles
 from clinicflow.inbox.models import Inquiry
 
-REPORT_ROLES = {Role.MARKETER, Role.CLINIC_ADMIN, Role.FRONT_OFFICE_MANAGER}
 PERIODS = (7, 30, 90)
 
 

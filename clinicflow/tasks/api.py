@@ -66,7 +66,7 @@ def create_task(request, payload: TaskIn):
         raise Http404
     patient = None
     if payload.patient_id is not None:
-        patient = gates.patient_for_user(request.auth, payload.patient_id, write=True)
+        patient = gates.patient_for_user(request.auth, payload.patient_id)  # the task is the branch's own
     return Status(201, task_create(title=payload.title, branch=branch, due_at=payload.due_at, kind=payload.kind,
                                    role=payload.role, assignee=request.auth if payload.assign_to_me else None,
                                    patient=patient, created_by=request.auth))

@@ -58,7 +58,3 @@ def due_from(value: str, branch) -> datetime:
         return naive
     return timezone.make_aware(naive, branch.zone)
 
-
-def local_input_value(moment: datetime, branch) -> str:
-    """The value a `datetime-local` input shows for `moment` at the branch."""
-    return timezone.localtime(moment, branch.zone).strftime("%Y-%m-%dT%H:%M")

@@ -281,3 +281,55 @@ def test_a_mapping_may_not_choose_a_branch_the_importer_does_not_work_for(maria_
     assert "You do not work for that branch." in response.content.decode()
     spreadsheet_import.refresh_from_db()
     assert spreadsheet_import.default_branch is None or spreadsheet_import.default_branch == moscow
+
+
+# --- another branch's patients (review findings) -------------------------------------------------------
+
+
+def declare_consent(client, spreadsheet_import, moscow, mapping):
+    client.post(f"/imports/{spreadsheet_import.pk}/", {
+        "columns": str(len(mapping)), **{f"column_{i}": field for i, field in enumerate(mapping)},
+        "consent_declared": "on", "default_branch": str(moscow.pk)})
+
+
+def test_a_line_with_another_branchs_patients_phone_is_refused_and_changes_nothing(maria_client, manager, moscow,
+                                                                                  nina):
+    """Nina is kept by Novosibirsk: a Moscow file naming her phone must not fill her card or her consents."""
+    nina.consents.all().delete()
+    rows = [["Name", "Phone", "E-mail"], ["Somebody", "+7 923 765-43-21", "somebody@example.org"],
+            ["Петров Олег", "+7 916 555-02-02", ""]]
+    spreadsheet_import = uploaded(maria_client, csv_file(rows))
+    declare_consent(maria_client, spreadsheet_import, moscow, ["full_name", "phone", "email"])
+    spreadsheet_import.refresh_from_db()
+    refused = services.rows_check(spreadsheet_import=spreadsheet_import, user=manager).refused
+    assert [r.line for r in refused] == [2] and "another branch" in refused[0].problems[0]
+    run(maria_client, spreadsheet_import)
+    nina.refresh_from_db()
+    assert (nina.full_name, nina.email) == ("Nina Sokolova", "")
+    assert not nina.consents.exists()
+    assert Patient.objects.filter(full_name="Петров Олег").exists()
+
+
+def test_a_known_patients_declared_consent_waits_and_never_undoes_a_withdrawal(maria_client, moscow, ivan):
+    from clinicflow.compliance.services import consent_allows, consent_record, consent_withdraw
+
+    for purpose in (Consent.Purpose.PROCESSING, Consent.Purpose.SERVICE):
+        consent_record(patient=ivan, purpose=purpose, source="phone")
+    consent_withdraw(patient=ivan, purpose=Consent.Purpose.PROCESSING, source="letter")
+    rows = [["Name", "Phone"], ["Ivan Petrov", "+7 916 123-45-67"]]
+    spreadsheet_import = uploaded(maria_client, csv_file(rows))
+    declare_consent(maria_client, spreadsheet_import, moscow, ["full_name", "phone"])
+    run(maria_client, spreadsheet_import)
+    spreadsheet_import.refresh_from_db()
+    assert spreadsheet_import.patients_updated == 1
+    assert not consent_allows(ivan, Consent.Purpose.SERVICE, "sms")
+    assert not ivan.consents.filter(withdrawn_at__isnull=True, confirmed_at__isnull=False,
+                                    purpose=Consent.Purpose.PROCESSING).exists()
+
+
+def test_the_refused_lines_report_quotes_a_formula_in_the_header(maria_client, moscow):
+    rows = [["=HYPERLINK(\"http://evil\",\"x\")", "Phone"], ["Bob", "not a phone"]]
+    spreadsheet_import = uploaded(maria_client, csv_file(rows))
+    response = maria_client.get(f"/imports/{spreadsheet_import.pk}/refused.csv")
+    header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert header[2].startswith("'=")

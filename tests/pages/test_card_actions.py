@@ -197,3 +197,43 @@ class TestCardLinks:
         client = logged_in(roving)
         assert 'id="card-note-form"' not in client.get(f"/patients/{ivan.pk}/").content.decode()
         assert client.post(f"/patients/{ivan.pk}/notes/", {"body": "x"}).status_code == 403
+
+
+class TestAnotherBranchThatOnlyReadsThePatient:
+    """Review finding: a branch that reads a patient (shared mode, or an inquiry there) must not rewrite the
+    person's contacts or consents; it keeps its own notes and tasks and may record a withdrawal."""
+
+    @pytest.fixture
+    def oleg(self, outsider, nina, moscow):
+        from clinicflow.clinic.models import ClinicSettings
+
+        settings = ClinicSettings.load()
+        settings.patient_sharing = ClinicSettings.Sharing.SHARED
+        settings.save()
+        return logged_in(outsider)
+
+    @pytest.fixture
+    def ivans_card(self, ivan):
+        return f"/patients/{ivan.pk}"
+
+    def test_it_reads_the_card(self, oleg, ivans_card):
+        assert oleg.get(f"{ivans_card}/").status_code == 200
+
+    def test_it_may_not_change_the_contacts(self, oleg, ivan, ivans_card):
+        response = oleg.post(f"{ivans_card}/contacts/", contacts(full_name="Changed", phones=["+7 999 000-00-01"]))
+        assert response.status_code == 403
+        ivan.refresh_from_db()
+        assert (ivan.full_name, ivan.phones) == ("Ivan Petrov", ["+79161234567"])
+
+    def test_it_may_not_give_or_confirm_consents_but_records_a_withdrawal(self, oleg, ivan, ivans_card):
+        from clinicflow.compliance.services import consent_record
+
+        assert oleg.post(f"{ivans_card}/consents/", {"purpose": "marketing", "action": "give"}).status_code == 403
+        assert not ivan.consents.filter(purpose="marketing").exists()
+        consent_record(patient=ivan, purpose="marketing", source="phone")
+        assert oleg.post(f"{ivans_card}/consents/", {"purpose": "marketing", "action": "withdraw"}).status_code == 302
+        assert ivan.consents.get(purpose="marketing").withdrawn_at is not None
+
+    def test_it_keeps_its_own_notes_about_the_patient(self, oleg, ivan, ivans_card, novosibirsk):
+        oleg.post(f"{ivans_card}/notes/", {"body": "Called from Novosibirsk"}, **HTMX)
+        assert PatientNote.objects.get(patient=ivan).branch == novosibirsk
