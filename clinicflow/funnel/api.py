@@ -10,8 +10,8 @@ from clinicflow.core import limits
 from clinicflow.core.api_types import DbId, Limit, Text, one_of
 
 from .access import case_for_user, cases_visible_to
-from .models import LostReason, Source, Stage
-from .services import case_move, case_record_intake, case_transfer
+from .models import Source, Stage
+from .services import case_move, case_record_intake, case_transfer, lost_reason_listed
 
 router = Router(tags=["cases"])
 
@@ -98,7 +98,7 @@ def move_case(request, case_id: DbId, payload: MoveIn):
     case = case_for_user(request.auth, case_id, write=True)
     lost_reason = None
     if payload.lost_reason_id is not None:
-        lost_reason = LostReason.objects.filter(active=True, pk=payload.lost_reason_id).first()
+        lost_reason = lost_reason_listed(payload.lost_reason_id)
         if lost_reason is None:
             raise ValidationError({"lost_reason_id": _("No such lost reason.")})
     return case_move(case=case, to_stage=payload.stage, by=request.auth, source=Source.API, reason=payload.reason,

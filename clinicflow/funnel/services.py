@@ -89,6 +89,11 @@ def refusal_reason(case: Case, to_stage: str, source: str, reason: str, *, lost_
     return None
 
 
+def lost_reason_listed(pk) -> LostReason | None:
+    """The clinic's listed reason with this id, while it is offered; None for anything else."""
+    return LostReason.objects.filter(active=True, pk=pk).first() if str(pk).isdigit() else None
+
+
 def lost_reasons_offered() -> list[LostReason]:
     """The clinic's list, as the move forms offer it."""
     return list(LostReason.objects.filter(active=True))

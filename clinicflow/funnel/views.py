@@ -18,7 +18,7 @@ from clinicflow.patients.models import Patient
 
 from .access import case_for_user, cases_at_work
 from .models import Case, IntakeQuestion, LostReason, Source, Stage
-from .services import case_move, case_record_intake, lost_reasons_offered
+from .services import case_move, case_record_intake, lost_reason_listed, lost_reasons_offered
 
 BOARD_STAGES = [s for s in Stage if s != Stage.CLOSED]
 CARDS_PER_COLUMN = 25
@@ -157,7 +157,7 @@ def _lost_reason_from(post: QueryDict) -> LostReason | None:
     value = post.get("lost_reason", "")
     if not value:
         return None
-    listed = LostReason.objects.filter(active=True, pk=value).first() if value.isdigit() else None
+    listed = lost_reason_listed(value)
     if listed is None:
         raise ValidationError({"lost_reason": _("Choose a reason from the list.")})
     return listed
