@@ -1,4 +1,5 @@
-"""How long typed text may be: one place for the page forms, the API schemas and the services' checks.
+"""How long typed text may be: one place for the page forms and the API schemas, which refuse longer text
+with an error naming the field (the services still cut anything longer, as a last guard for other callers).
 
 A limit written twice drifted (the phone form took 20,000 characters where the API took 2,000); each shared
 field now reads its number here, and tests/core/test_limits.py compares the forms with the schemas.
