@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "clinicflow.automation",
     "clinicflow.tasks",
     "clinicflow.inbox",
+    "clinicflow.channels",
     "clinicflow.scheduling",
     "clinicflow.funnel",
     "clinicflow.pages",

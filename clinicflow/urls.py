@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("clinicflow.inbox.urls")),
+    path("", include("clinicflow.channels.urls")),
     path("", include("clinicflow.funnel.urls")),
     path("", include("clinicflow.pages.urls")),
     path("", include("clinicflow.compliance.urls")),

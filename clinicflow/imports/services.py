@@ -23,7 +23,7 @@ from clinicflow.automation.services import job_cancel, job_plan
 from clinicflow.clinic.models import Branch
 from clinicflow.compliance.models import AccessLogEntry, Consent
 from clinicflow.compliance.services import access_record, consent_record
-from clinicflow.inbox.services import InquiryDraft, inquiry_receive
+from clinicflow.inbox.services import InquiryDraft, Received, inquiry_receive
 from clinicflow.patients.models import Channel, Patient, PatientIdentity
 from clinicflow.patients.phones import format_phone, normalize_phone
 from clinicflow.patients.services import patient_add_identity, patient_resolve
@@ -425,7 +425,7 @@ def _row_write(row: dict, *, branch: Branch, user, source: str,
         consent_record(patient=patient, purpose=purpose, confirmed=created, **evidence)
     if not row["comment"]:
         return patient, created, False
-    inquiry, opened = inquiry_receive(created_by=user, draft=InquiryDraft(
+    inquiry, received = inquiry_receive(created_by=user, draft=InquiryDraft(
         channel=Channel.PHONE, phone=row["phones"][0], full_name=row["full_name"], email=row["email"],
         text=row["comment"], consent=True, branch_id=branch.pk, utm=row["utm"],
         # The same line of the same file is one lead, however often the batch runs.
@@ -433,7 +433,7 @@ def _row_write(row: dict, *, branch: Branch, user, source: str,
     # A lead from a spreadsheet is a backlog to call through, not a contact waiting minutes for an answer:
     # escalating thousands of them to the manager fifteen minutes later would bury the real ones.
     job_cancel(key=inquiry.escalation_key)
-    return patient, created, opened
+    return patient, created, received == Received.CREATED
 
 
 def refused_entries(check: Check) -> list[dict]:

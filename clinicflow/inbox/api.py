@@ -13,7 +13,7 @@ from clinicflow.patients.models import Channel
 
 from .access import inquiries_visible_to, inquiry_for_user
 from .models import Inquiry
-from .services import InquiryDraft, inquiry_receive, inquiry_respond, inquiry_take
+from .services import InquiryDraft, Received, inquiry_receive, inquiry_respond, inquiry_take
 
 router = Router(tags=["inquiries"])
 public_router = Router(tags=["public"], auth=None)
@@ -119,7 +119,7 @@ class Problem(Schema):
     detail: str
 
 
-def _receive(draft: InquiryDraft, created_by=None) -> tuple[Inquiry, bool]:
+def _receive(draft: InquiryDraft, created_by=None) -> tuple[Inquiry, Received]:
     try:
         return inquiry_receive(draft=draft, created_by=created_by)
     except ValidationError as exc:
@@ -133,8 +133,10 @@ def public_inquiry(request, payload: InquiryIn):
     ip = client_ip(request)
     if not rate_limit_allows(scope="public-inquiry", client=ip, limit=settings.CLINICFLOW_PUBLIC_RATE_LIMIT):
         return Status(429, {"detail": _("Too many inquiries from this address; try again in a minute.")})
-    inquiry, created = _receive(payload.draft(Channel.WEB, ip))
-    return Status(201 if created else 200, {"id": inquiry.pk, "status": inquiry.status, "duplicate": not created})
+    inquiry, received = _receive(payload.draft(Channel.WEB, ip))
+    # A form from someone whose inquiry still waits joins it: accepted (201), one row in the queue.
+    duplicate = received == Received.DUPLICATE
+    return Status(200 if duplicate else 201, {"id": inquiry.pk, "status": inquiry.status, "duplicate": duplicate})
 
 
 @router.get("", response=list[InquiryOut], summary="Inquiries, oldest first; by default the live queue")
@@ -146,9 +148,9 @@ def list_inquiries(request, status: one_of(Inquiry.Status, "waiting") = "waiting
 
 @router.post("", response={201: InquiryOut, 200: InquiryOut}, summary="Record an inquiry (e.g. a phone call)")
 def create_inquiry(request, payload: StaffInquiryIn):
-    inquiry, created = _receive(payload.draft(payload.channel), created_by=request.auth)
+    inquiry, received = _receive(payload.draft(payload.channel), created_by=request.auth)
     # A repeated request id may name another branch's inquiry: show it only to those who may see it.
-    return Status(201 if created else 200, inquiry_for_user(request.auth, inquiry.pk))
+    return Status(200 if received == Received.DUPLICATE else 201, inquiry_for_user(request.auth, inquiry.pk))
 
 
 @router.get("/{inquiry_id}", response=InquiryOut)

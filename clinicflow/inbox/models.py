@@ -115,17 +115,59 @@ class Message(models.Model):
         OUTBOUND = "out", _("To patient")
         NOTE = "note", _("Internal note")
 
+    class Kind(models.TextChoices):
+        # What a channel delivered. Anything we cannot show as text is still kept and named, never dropped.
+        TEXT = "text", _("Text")
+        CONTACT = "contact", _("Shared contact")
+        IMAGE = "image", _("Picture")
+        STICKER = "sticker", _("Sticker")
+        VOICE = "voice", _("Voice message")
+        VIDEO = "video", _("Video")
+        FILE = "file", _("File")
+        LOCATION = "location", _("Location")
+        CALL = "call", _("Call")
+        FORM = "form", _("Web form")
+        OTHER = "other", _("Unsupported message")
+
+    class Delivery(models.TextChoices):
+        """How far an outbound message got, as the provider reports it."""
+
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
+
     inquiry = models.ForeignKey(Inquiry, models.CASCADE, related_name="messages", verbose_name=_("inquiry"))
     direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
-    body = models.TextField(_("text"), max_length=4000)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.TEXT)
+    # The channel it came or went by: a conversation may continue by another channel than it began.
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
+    # The provider's id of this message: a redelivered webhook finds it and creates nothing.
+    external_id = models.CharField(max_length=200, blank=True)
+    body = models.TextField(_("text"), max_length=4000, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
                                verbose_name=_("author"))
+    delivery = models.CharField(_("delivery"), max_length=16, choices=Delivery.choices, blank=True)
+    delivery_error = models.CharField(_("provider's error"), max_length=500, blank=True)
+    delivery_changed_at = models.DateTimeField(_("delivery status changed"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], condition=~Q(external_id=""),
+                                    name="message_delivered_once"),
+        ]
 
     def __str__(self):
         return f"{self.get_direction_display()}: {self.body[:40]}"
+
+    @property
+    def shown_text(self) -> str:
+        """The text, or what kind of message it was when it has none (a sticker, a voice message)."""
+        if self.body:
+            return self.body
+        return f"[{self.get_kind_display()}]"

@@ -1,10 +1,12 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,12 +29,28 @@ NEXT_TRIES = 20  # colleagues taking the same inquiries at the same moment; more
 CONSENT_REQUIRED = gettext_lazy("The patient's consent to the processing of personal data is required.")
 
 
+class Received(StrEnum):
+    """What a delivery did: opened an inquiry, joined the waiting one, or was seen before (nothing written)."""
+
+    CREATED = "created"
+    JOINED = "joined"
+    DUPLICATE = "duplicate"
+
+
 @dataclass
 class InquiryDraft:
-    """What a channel knows about an incoming contact, before it becomes an Inquiry."""
+    """What a channel knows about an incoming contact, before it becomes an Inquiry (or joins one).
+
+    Every way in (the web form, staff typing a call, each channel's webhook) builds one of these and hands it
+    to `inquiry_receive`.
+    """
 
     channel: str
-    phone: str
+    phone: str = ""
+    # The account that wrote, on `channel` (a Telegram chat id, a WhatsApp number, a mailbox): with it the
+    # phone is optional, and the account itself finds the patient next time.
+    sender: str = ""
+    kind: str = Message.Kind.TEXT
     full_name: str = ""
     email: str = ""
     text: str = ""
@@ -53,20 +71,28 @@ class InquiryDraft:
     ip_address: str | None = None
     received_at: datetime | None = None
 
+    @property
+    def on_own_initiative(self) -> bool:
+        """The person wrote or called from their own number or account, unprompted. Their request is itself
+        the ground to process it and to answer it (152-FZ art. 6 §1 p. 5), so no consent box is needed;
+        marketing never follows from it."""
+        return self.number_verified and self.channel not in (Channel.WEB, Channel.WALK_IN)
+
 
 def _validated(draft: InquiryDraft, created_by=None) -> tuple[dict, dict]:
     """Check every field at once so the sender learns all its mistakes in one answer."""
-    errors, found = {}, {}
-    try:
-        found["phone"] = normalize_phone(draft.phone)
-    except ValidationError as exc:
-        errors["phone"] = exc.messages[0]
+    errors, found = {}, {"phone": ""}
+    if draft.phone.strip() or not draft.sender:
+        try:
+            found["phone"] = normalize_phone(draft.phone)
+        except ValidationError as exc:
+            errors["phone"] = exc.messages[0]
     if draft.email.strip():
         try:
             validate_email(draft.email.strip())
         except ValidationError:
             errors["email"] = _("“%(email)s” is not a valid e-mail address.") % {"email": draft.email.strip()}
-    if not draft.consent:
+    if not draft.consent and not draft.on_own_initiative:
         errors["consent"] = str(CONSENT_REQUIRED)
     if draft.channel not in Channel.values:
         errors["channel"] = _("Unknown channel “%(channel)s”.") % {"channel": draft.channel}
@@ -113,49 +139,98 @@ def _branch_for(draft: InquiryDraft, created_by) -> tuple[Branch | None, str]:
     return branch, ""
 
 
-def inquiry_receive(*, draft: InquiryDraft, created_by=None) -> tuple[Inquiry, bool]:
-    """Turn an incoming contact into a queued inquiry. Returns (inquiry, created).
+def inquiry_receive(*, draft: InquiryDraft, created_by=None) -> tuple[Inquiry, Received]:
+    """Turn an incoming contact into a queued inquiry, or add it to the one already waiting. Returns
+    (inquiry, what happened).
 
+    One person, one queue row: a message or a call from a patient whose inquiry at that branch still waits
+    joins that inquiry's conversation (the queue shows the newest message) instead of adding a second row.
     All or nothing: the patient, consent, case, inquiry, message and escalation job are written in one
-    transaction. A delivery seen before (same channel and external id) returns the first inquiry.
+    transaction. A delivery seen before (same channel and provider id) returns its inquiry and creates nothing.
     """
-    if draft.external_id:
-        seen = Inquiry.objects.filter(channel=draft.channel, external_id=draft.external_id).first()
-        if seen:
-            return seen, False
+    seen = _delivered(draft)
+    if seen:
+        return seen, Received.DUPLICATE
     found, errors = _validated(draft, created_by)
     if errors:
         raise ValidationError(errors)
     branch, received_at = found["branch"], draft.received_at or timezone.now()
     try:
         with transaction.atomic():
-            inquiry = _create(draft, found, branch, received_at, created_by)
+            return _receive(draft, found, branch, received_at, created_by)
     except IntegrityError:
         # The same delivery raced us in another process; it won.
-        seen = Inquiry.objects.filter(channel=draft.channel, external_id=draft.external_id).first()
+        seen = _delivered(draft)
         if seen is None:
             raise
-        return seen, False
-    return inquiry, True
+        return seen, Received.DUPLICATE
 
 
-def _create(draft: InquiryDraft, found: dict, branch: Branch, received_at: datetime, created_by) -> Inquiry:
+def _delivered(draft: InquiryDraft) -> Inquiry | None:
+    """The inquiry a delivery with this provider id already reached, if any."""
+    if not draft.external_id:
+        return None
+    message = Message.objects.select_related("inquiry").filter(channel=draft.channel,
+                                                               external_id=draft.external_id).first()
+    if message:
+        return message.inquiry
+    return Inquiry.objects.filter(channel=draft.channel, external_id=draft.external_id).first()
+
+
+def _receive(draft: InquiryDraft, found: dict, branch: Branch, received_at: datetime,
+             created_by) -> tuple[Inquiry, Received]:
     # Staff on the phone with the person may fill a card's blanks; an anonymous sender changes no stored patient.
     patient, created = patient_resolve(branch=branch, phone=found["phone"], full_name=draft.full_name,
-                                       email=draft.email, fill_blanks=created_by is not None)
+                                       email=draft.email, fill_blanks=created_by is not None,
+                                       address=(draft.channel, draft.sender) if draft.sender else None)
     _record_consents(draft, patient, new_patient=created, number_verified=draft.number_verified or bool(created_by))
+    waiting = None if created else (Inquiry.objects.select_for_update().waiting()
+                                    .filter(patient=patient, branch=branch).order_by("received_at", "id").first())
+    if waiting:
+        _join(waiting, draft, received_at)
+        return waiting, Received.JOINED
+    return _create(draft, found, patient, branch, received_at, created_by), Received.CREATED
+
+
+def _join(inquiry: Inquiry, draft: InquiryDraft, received_at: datetime) -> None:
+    """A further message or call for a waiting inquiry: one more line in its conversation. What the new
+    delivery adds (a name typed, UTM tags of a second form) fills the inquiry's blanks; nothing is overwritten."""
+    _message_from(inquiry, draft, received_at, joined=True)
+    blanks = {name: value for name, value in _given(draft).items() if value and not getattr(inquiry, name)}
+    Inquiry.objects.filter(pk=inquiry.pk).update(changed_at=timezone.now(), **blanks)
+
+
+def _given(draft: InquiryDraft) -> dict:
+    return {"given_name": draft.full_name.strip()[:160], "given_email": draft.email.strip(),
+            "preferred_time": draft.preferred_time[:200], "page_url": draft.page_url[:1000],
+            "referrer": draft.referrer[:1000],
+            **{name: str(draft.utm.get(name, ""))[:200] for name in Inquiry.UTM_FIELDS}}
+
+
+def _message_from(inquiry: Inquiry, draft: InquiryDraft, received_at: datetime, *, joined: bool = False) -> None:
+    """The delivery's line in the conversation. A new inquiry from a form or a call without words needs none;
+    joining another inquiry it does (the line is what shows the second contact). A sticker or a voice message
+    has no text but is kept as what it was."""
+    text, kind = draft.text.strip(), draft.kind
+    if kind == Message.Kind.TEXT and draft.channel == Channel.PHONE:
+        kind = Message.Kind.CALL  # what the desk wrote down of a call
+    if not text and kind == Message.Kind.TEXT:
+        if not joined:
+            return
+        kind = Message.Kind.FORM if draft.channel == Channel.WEB else kind
+    Message.objects.create(inquiry=inquiry, direction=Message.Direction.INBOUND, kind=kind, channel=draft.channel,
+                           external_id=draft.external_id, body=text, created_at=received_at)
+
+
+def _create(draft: InquiryDraft, found: dict, patient, branch: Branch, received_at: datetime,
+            created_by) -> Inquiry:
     case, _created = case_open_for(patient=patient, branch=branch, by=created_by)
     inquiry = Inquiry.objects.create(
         patient=patient, branch=branch, case=case, channel=draft.channel, external_id=draft.external_id,
         received_at=received_at, response_due_at=response_due(branch, received_at),
-        given_name=draft.full_name.strip()[:160], given_email=draft.email.strip(),
-        specialty=found["specialty"], service=found["service"], preferred_time=draft.preferred_time[:200],
-        page_url=draft.page_url[:1000], referrer=draft.referrer[:1000], created_by=created_by,
-        **{name: str(draft.utm.get(name, ""))[:200] for name in Inquiry.UTM_FIELDS},
+        specialty=found["specialty"], service=found["service"], created_by=created_by, **_given(draft),
     )
-    if draft.text.strip():
-        Message.objects.create(inquiry=inquiry, direction=Message.Direction.INBOUND, body=draft.text.strip(),
-                               created_at=received_at)
+    _message_from(inquiry, draft, received_at)
     if inquiry.response_due_at:
         job_plan(kind=ESCALATE_JOB, due_at=inquiry.response_due_at, key=inquiry.escalation_key,
                  payload={"inquiry_id": inquiry.pk}, patient_id=patient.pk, branch_id=branch.pk)
@@ -275,3 +350,24 @@ def inquiry_apply_given(*, inquiry: Inquiry, by, fields: list[str]) -> Inquiry:
                                        "fields": ", ".join(str(patient._meta.get_field(f).verbose_name)
                                                            for f in changed)})
     return inquiry
+
+
+# How far a message can get; a report never moves it back (providers' reports arrive out of order).
+DELIVERY_STEPS = [Message.Delivery.QUEUED, Message.Delivery.SENT, Message.Delivery.DELIVERED, Message.Delivery.READ]
+
+
+def message_delivery_update(*, channel: str, external_id: str, status: str, error: str = "",
+                            at: datetime | None = None) -> bool:
+    """A provider reports on a message we sent. Returns whether the message changed.
+
+    "delivered" after "read" changes nothing; "failed" counts only before the patient got it.
+    """
+    if status == Message.Delivery.FAILED:
+        before = DELIVERY_STEPS[:2]
+    elif status in DELIVERY_STEPS:
+        before = DELIVERY_STEPS[:DELIVERY_STEPS.index(status)]
+    else:
+        raise ValidationError({"status": _("Unknown delivery status “%(status)s”.") % {"status": status}})
+    messages = Message.objects.filter(channel=channel, external_id=external_id, direction=Message.Direction.OUTBOUND)
+    return bool(messages.filter(Q(delivery__in=before) | Q(delivery="")).update(
+        delivery=status, delivery_error=error[:500], delivery_changed_at=at or timezone.now()))

@@ -323,7 +323,7 @@ def timeline(inquiries, cases, appointments) -> list[dict]:
         events.append({"at": inquiry.received_at, "kind": "inquiry",
                        "text": _("Inquiry via %(channel)s") % {"channel": inquiry.get_channel_display()}})
     for message in Message.objects.filter(inquiry__in=inquiries).select_related("author"):
-        events.append({"at": message.created_at, "kind": message.direction, "text": message.body,
+        events.append({"at": message.created_at, "kind": message.direction, "text": message.shown_text,
                        "who": message.author})
     for move in CaseTransition.objects.filter(case__in=cases).select_related("by"):
         events.append({"at": move.at, "kind": "stage", "who": move.by, "text": _("Stage: %(stage)s%(reason)s") % {

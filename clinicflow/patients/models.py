@@ -19,6 +19,7 @@ class Channel(models.TextChoices):
     WHATSAPP = "whatsapp", _("WhatsApp")
     TELEGRAM = "telegram", _("Telegram")
     VK = "vk", _("VK")
+    MAX = "max", _("MAX")
     SMS = "sms", _("SMS")
     EMAIL = "email", _("E-mail")
     WALK_IN = "walk_in", _("Walk-in")

@@ -12,29 +12,52 @@ from .phones import format_phone, normalize_phone
 
 
 def patient_resolve(*, branch: Branch, phone: str = "", full_name: str = "", email: str = "",
-                    fill_blanks: bool = False) -> tuple[Patient, bool]:
-    """Find the patient who owns this phone, or create one. Returns (patient, created).
+                    fill_blanks: bool = False, address: tuple[str, str] | None = None) -> tuple[Patient, bool]:
+    """Find the patient who owns this phone or messenger address, or create one. Returns (patient, created).
 
-    The phone is normalised to E.164 first, so every spelling of one number is one patient. A known
-    patient is changed only with `fill_blanks` (someone who may vouch for the person: staff on the phone),
-    and then only empty fields are filled; a name never overwrites a known one.
+    `address` is (channel, id) of a messenger account, a mailbox or the like; `phone` is normalised to E.164
+    first, so every spelling of one number is one patient. The address decides first (the account wrote);
+    an address not seen before joins the patient who owns the phone it came with (a shared Telegram contact,
+    a WhatsApp number), and is created with the patient otherwise. A known patient is changed only with
+    `fill_blanks` (someone who may vouch for the person: staff on the phone), and then only empty fields are
+    filled; a name never overwrites a known one.
     """
-    e164 = normalize_phone(phone)
-    identity = PatientIdentity.objects.select_related("patient").filter(channel=Channel.PHONE, address=e164).first()
-    if identity:
-        patient = identity.patient
+    e164 = normalize_phone(phone) if phone or not address else ""
+    patient = _known_by(address) or (_known_by((Channel.PHONE, e164)) if e164 else None)
+    if patient:
+        if address:
+            _add_identities(patient, [address, (Channel.PHONE, e164)] if e164 else [address])
         if fill_blanks:
             _fill_blanks(patient, full_name=full_name, email=email)
         return patient, False
+    identities = [(channel, value) for channel, value in ((Channel.PHONE, e164), address or ("", "")) if value]
     try:
         with transaction.atomic():
             patient = Patient.objects.create(branch=branch, full_name=full_name.strip(), email=email.strip())
-            PatientIdentity.objects.create(patient=patient, channel=Channel.PHONE, address=e164)
+            PatientIdentity.objects.bulk_create(
+                [PatientIdentity(patient=patient, channel=channel, address=value) for channel, value in identities])
             return patient, True
     except IntegrityError:
-        # Another request registered the same phone at the same moment: theirs wins, we join it.
-        identity = PatientIdentity.objects.select_related("patient").get(channel=Channel.PHONE, address=e164)
-        return identity.patient, False
+        # Another request registered the same phone or account at the same moment: theirs wins, we join it.
+        return next(filter(None, (_known_by(identity) for identity in identities))), False
+
+
+def _known_by(address: tuple[str, str] | None) -> Patient | None:
+    if not address:
+        return None
+    identity = PatientIdentity.objects.select_related("patient").filter(channel=address[0], address=address[1]).first()
+    return identity.patient if identity else None
+
+
+def _add_identities(patient: Patient, addresses: list[tuple[str, str]]) -> None:
+    """Give the patient the addresses nobody owns yet; one owned by another patient stays theirs (merging two
+    cards is a person's decision, never a guess)."""
+    for channel, value in addresses:
+        try:
+            with transaction.atomic():
+                PatientIdentity.objects.get_or_create(channel=channel, address=value, defaults={"patient": patient})
+        except IntegrityError:
+            pass  # registered by a parallel delivery
 
 
 def _fill_blanks(patient: Patient, **values: str) -> None:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from clinicflow.funnel.models import LostReason, Stage
 from clinicflow.funnel.services import case_move
 from clinicflow.inbox.models import Inquiry
-from clinicflow.inbox.services import InquiryDraft, inquiry_close, inquiry_receive
+from clinicflow.inbox.services import InquiryDraft, inquiry_close, inquiry_receive, inquiry_respond
 from clinicflow.scheduling.models import Appointment
 
 pytestmark = pytest.mark.django_db
@@ -40,8 +40,9 @@ def test_another_reason_leaves_the_case_open(moscow, receptionist):
 
 def test_a_case_with_another_inquiry_stays_open(moscow, receptionist):
     first = receive(moscow, receptionist)
+    inquiry_respond(inquiry=first, by=receptionist, text="Called back")
     second = receive(moscow, receptionist)
-    assert second.case == first.case
+    assert second != first and second.case == first.case
     inquiry_close(inquiry=second, by=receptionist, reason="Duplicate")
     first.case.refresh_from_db()
     assert first.case.stage == Stage.NEW

@@ -101,7 +101,8 @@ class TestHappyPath:
         for phone in ("8 (916) 123-45-67", "+7 916 123 45 67", "79161234567"):
             assert post(visitor, **valid(phone=phone)).status_code == 201
         patient = Patient.objects.get()
-        assert patient.inquiries.count() == 3
+        assert patient.inquiries.count() == 1  # the later two joined the waiting one
+        assert patient.inquiries.get().messages.count() == 2
         assert PatientIdentity.objects.get().address == "+79161234567"
         assert Consent.objects.count() == 2  # processing and service, each once: a valid consent is not duplicated
 
@@ -231,8 +232,9 @@ class TestRepeatedDelivery:
         post(visitor, **valid(request_id="form-42"))
         response = post(visitor, **valid(request_id="form-43"))
         assert response.status_code == 201
-        assert Inquiry.objects.count() == 2
-        assert Patient.objects.count() == 1
+        # Not a duplicate, but the same person still waiting: one row in the queue, two lines in its conversation.
+        assert (Inquiry.objects.count(), Message.objects.count(), Patient.objects.count()) == (1, 1, 1)
+        assert response.json()["duplicate"] is False
 
 
 class TestRateLimit:
