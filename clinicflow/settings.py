@@ -150,6 +150,8 @@ MIDDLEWARE = [
     "clinicflow.core.middleware.NoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The website widget's cross-origin calls to the public API, from the origins the clinic allows.
+    "clinicflow.core.middleware.WidgetCorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -293,6 +295,13 @@ CLINICFLOW_RESPONSE_TARGET_MINUTES = envint("CLINICFLOW_RESPONSE_TARGET_MINUTES"
 # Public endpoint: at most this many inquiries per client IP per minute.
 CLINICFLOW_PUBLIC_RATE_LIMIT = envint("CLINICFLOW_PUBLIC_RATE_LIMIT", 10)
 # When set, the MIS owns visit outcomes: people may not mark appointments completed by hand.
+# The website widget (docs/integration.md): the sites allowed to embed it (their origins, e.g.
+# "https://clinic.example"; the public API answers their browsers' cross-origin requests), and the consent
+# text it shows (its version is stored with every consent given through it).
+CLINICFLOW_WIDGET_ORIGINS = [o.strip().rstrip("/") for o in os.getenv("CLINICFLOW_WIDGET_ORIGINS", "").split(",")
+                             if o.strip()]
+CLINICFLOW_CONSENT_TEXT_VERSION = os.getenv("CLINICFLOW_CONSENT_TEXT_VERSION", "1")
+CLINICFLOW_PRIVACY_POLICY_URL = os.getenv("CLINICFLOW_PRIVACY_POLICY_URL", "")
 CLINICFLOW_MIS_BASE_URL = os.getenv("CLINICFLOW_MIS_BASE_URL", "")
 # Worker: how long a claimed job is leased before another worker may reclaim it.
 CLINICFLOW_JOB_LEASE_SECONDS = envint("CLINICFLOW_JOB_LEASE_SECONDS", 300)

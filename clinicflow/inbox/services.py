@@ -29,6 +29,12 @@ NEXT_TRIES = 20  # colleagues taking the same inquiries at the same moment; more
 CONSENT_REQUIRED = gettext_lazy("The patient's consent to the processing of personal data is required.")
 
 
+def consent_text() -> str:
+    """What the website form and widget ask the visitor to agree to; its version is kept with the consent."""
+    return _("I agree to the processing of my personal data to answer this request (consent text version "
+             "%(version)s).") % {"version": settings.CLINICFLOW_CONSENT_TEXT_VERSION}
+
+
 class Received(StrEnum):
     """What a delivery did: opened an inquiry, joined the waiting one, or was seen before (nothing written)."""
 

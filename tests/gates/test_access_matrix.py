@@ -136,6 +136,9 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     "api/v1/openapi.json": (Probe(PUBLIC),),
     "api/v1/docs": (Probe(PUBLIC),),
     "api/v1/": (Probe(PUBLIC),),
+    "widget.js": (Probe(PUBLIC),),
+    "widget/form/": (Probe(PUBLIC),
+                     Probe(PUBLIC, "post", body={"phone": "{phone}", "consent": "on", "branch": "{branch_id}"})),
     # The admin site's own pages; each registered model's pages come from ADMIN_OBJECTS below.
     "admin/": (Probe(ADMIN),),
     "admin/login/": (Probe(ADMIN),),
@@ -173,6 +176,7 @@ PAGES: dict[str, tuple[Probe, ...]] = {
 OPERATIONS: dict[tuple[str, str], Probe] = {
     # The website form: anybody may leave an inquiry, even with a known patient's number; the answer and
     # the patient's card must not change for it (anonymous input never changes a known patient).
+    ("get", "/api/v1/public/widget"): Probe(PUBLIC),
     ("post", "/api/v1/public/inquiries"): Probe(PUBLIC, "post", body={
         "name": "Somebody Else", "phone": "{phone}", "email": "somebody@example.org", "consent": True,
         "branch_id": "{branch_id}", "comment": "probe"}),
