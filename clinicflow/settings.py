@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "clinicflow.inbox",
     "clinicflow.scheduling",
     "clinicflow.funnel",
+    "clinicflow.mis",
     "clinicflow.pages",
     "clinicflow.reports",
     "clinicflow.imports",
@@ -281,7 +282,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.getenv("CLINICFLOW_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"},
+                # httpx logs every request's URL at INFO, and a search URL may carry a phone number.
+                "httpx": {"level": "WARNING"}},
 }
 
 # --- clinicflow ---------------------------------------------------------------------------------
@@ -293,6 +296,18 @@ CLINICFLOW_RESPONSE_TARGET_MINUTES = envint("CLINICFLOW_RESPONSE_TARGET_MINUTES"
 CLINICFLOW_PUBLIC_RATE_LIMIT = envint("CLINICFLOW_PUBLIC_RATE_LIMIT", 10)
 # When set, the MIS owns visit outcomes: people may not mark appointments completed by hand.
 CLINICFLOW_MIS_BASE_URL = os.getenv("CLINICFLOW_MIS_BASE_URL", "")
+# Our credentials at the MIS: a bearer token, or else a user name and password (basic auth).
+CLINICFLOW_MIS_TOKEN = os.getenv("CLINICFLOW_MIS_TOKEN", "")
+CLINICFLOW_MIS_USERNAME = os.getenv("CLINICFLOW_MIS_USERNAME", "")
+CLINICFLOW_MIS_PASSWORD = os.getenv("CLINICFLOW_MIS_PASSWORD", "")
+# How long one request to the MIS may take before it counts as the MIS being down (and is retried later).
+CLINICFLOW_MIS_TIMEOUT_SECONDS = envint("CLINICFLOW_MIS_TIMEOUT_SECONDS", 10)
+# The bearer token the MIS sends to /hooks/mis/fhir; unset, the hook answers 404.
+CLINICFLOW_MIS_WEBHOOK_TOKEN = os.getenv("CLINICFLOW_MIS_WEBHOOK_TOKEN", "")
+# The worker reconciles with the MIS this often (reference data, statuses, bookings it never got).
+CLINICFLOW_MIS_SYNC_MINUTES = envint("CLINICFLOW_MIS_SYNC_MINUTES", 5)
+# Free slots read from the MIS are reused this long (the booking screen asks on every click).
+CLINICFLOW_MIS_SLOT_CACHE_SECONDS = envint("CLINICFLOW_MIS_SLOT_CACHE_SECONDS", 30)
 # Worker: how long a claimed job is leased before another worker may reclaim it.
 CLINICFLOW_JOB_LEASE_SECONDS = envint("CLINICFLOW_JOB_LEASE_SECONDS", 300)
 

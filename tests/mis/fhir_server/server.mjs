@@ -33,6 +33,13 @@ const server = createServer(async (req, res) => {
     res.end(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid' }] }));
     return;
   }
+  if (req.method === 'POST' && req.url === '/$reset') {
+    // Tests start each case from an empty server (not a FHIR operation; the router never sees it).
+    repo.clear();
+    res.writeHead(204);
+    res.end();
+    return;
+  }
   const url = req.url.replace(/^\/fhir\/R4/, '') || '/';
   const request = { method: req.method, url, pathname: '', body, params: {}, query: {}, headers: req.headers };
   const [outcome, resource] = await router.handleRequest(request, repo);
