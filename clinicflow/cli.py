@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -56,23 +57,33 @@ def _demo_mis_connect(args) -> int | None:
     return port
 
 
-def _demo_mis_start(port: int, web_port: int) -> subprocess.Popen | None:
-    """Start the demo MIS, wait until it answers, and mirror its doctors once."""
-    from django.core.management import call_command
-
+def _demo_mis_start(port: int, web_port: int) -> subprocess.Popen:
+    """Start the demo MIS; a thread waits until it answers and mirrors its doctors once, so the web starts now."""
     process = subprocess.Popen([sys.executable, "-m", "clinicflow.cli", "mis-sim", "--port", str(port),
                                 "--webhook", f"http://127.0.0.1:{web_port}/hooks/mis/fhir"], env=os.environ.copy())
-    for _attempt in range(50):
+    threading.Thread(target=_demo_mis_sync, args=(process, port), daemon=True).start()
+    return process
+
+
+def _demo_mis_sync(process: subprocess.Popen, port: int) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    for _attempt in range(150):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/fhir/metadata", timeout=1).close()
             break
         except OSError:
             if process.poll() is not None:
                 print("The demo MIS did not start; clinicflow runs on without it.", flush=True)
-                return None
+                return
             time.sleep(0.2)
-    call_command("mis_sync")
-    return process
+    try:
+        call_command("mis_sync")
+    except Exception as exc:  # a demo convenience: the worker's reconciliation tries again later
+        print(f"The first sync with the demo MIS failed ({exc}); the worker will try again.", flush=True)
+    finally:
+        connection.close()
 
 
 def run(args) -> int:
