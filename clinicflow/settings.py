@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "clinicflow.channels",
     "clinicflow.scheduling",
     "clinicflow.funnel",
+    "clinicflow.mis",
     "clinicflow.pages",
     "clinicflow.reports",
     "clinicflow.imports",
@@ -284,7 +285,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.getenv("CLINICFLOW_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"},
+                # httpx logs every request's URL at INFO, and a search URL may carry a phone number.
+                "httpx": {"level": "WARNING"}},
 }
 
 # --- clinicflow ---------------------------------------------------------------------------------
@@ -303,6 +306,18 @@ CLINICFLOW_WIDGET_ORIGINS = [o.strip().rstrip("/") for o in os.getenv("CLINICFLO
 CLINICFLOW_CONSENT_TEXT_VERSION = os.getenv("CLINICFLOW_CONSENT_TEXT_VERSION", "1")
 CLINICFLOW_PRIVACY_POLICY_URL = os.getenv("CLINICFLOW_PRIVACY_POLICY_URL", "")
 CLINICFLOW_MIS_BASE_URL = os.getenv("CLINICFLOW_MIS_BASE_URL", "")
+# Our credentials at the MIS: a bearer token, or else a user name and password (basic auth).
+CLINICFLOW_MIS_TOKEN = os.getenv("CLINICFLOW_MIS_TOKEN", "")
+CLINICFLOW_MIS_USERNAME = os.getenv("CLINICFLOW_MIS_USERNAME", "")
+CLINICFLOW_MIS_PASSWORD = os.getenv("CLINICFLOW_MIS_PASSWORD", "")
+# How long one request to the MIS may take before it counts as the MIS being down (and is retried later).
+CLINICFLOW_MIS_TIMEOUT_SECONDS = envint("CLINICFLOW_MIS_TIMEOUT_SECONDS", 10)
+# The bearer token the MIS sends to /hooks/mis/fhir; unset, the hook answers 404.
+CLINICFLOW_MIS_WEBHOOK_TOKEN = os.getenv("CLINICFLOW_MIS_WEBHOOK_TOKEN", "")
+# The worker reconciles with the MIS this often (reference data, statuses, bookings it never got).
+CLINICFLOW_MIS_SYNC_MINUTES = envint("CLINICFLOW_MIS_SYNC_MINUTES", 5)
+# Free slots read from the MIS are reused this long (the booking screen asks on every click).
+CLINICFLOW_MIS_SLOT_CACHE_SECONDS = envint("CLINICFLOW_MIS_SLOT_CACHE_SECONDS", 30)
 # Worker: how long a claimed job is leased before another worker may reclaim it.
 CLINICFLOW_JOB_LEASE_SECONDS = envint("CLINICFLOW_JOB_LEASE_SECONDS", 300)
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("clinicflow.imports.urls")),
     path("", include("clinicflow.tasks.urls")),
     path("", include("clinicflow.accounts.urls")),
+    path("", include("clinicflow.mis.urls")),
 ]
 
 admin.site.site_header = "clinicflow"

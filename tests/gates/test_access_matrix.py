@@ -37,6 +37,7 @@ from clinicflow.compliance.models import AccessLogEntry, AccessLogHead, Consent
 from clinicflow.funnel.models import Case, CaseTransition, IntakeQuestion, LostReason
 from clinicflow.inbox.models import Inquiry, Message
 from clinicflow.inbox.services import InquiryDraft, inquiry_receive
+from clinicflow.mis.models import MisSchedule, UnmappedMisStatus
 from clinicflow.patients.models import Channel, Patient, PatientIdentity, PatientNote
 from clinicflow.patients.services import patient_note_add
 from clinicflow.scheduling.models import Appointment
@@ -170,6 +171,9 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     # The invitation link of a new member of staff (a password-reset token); asked with a made-up one.
     "account/set-password/<uidb64>/<token>/": (Probe(PUBLIC),),
     "account/set-password/done/": (Probe(PUBLIC),),
+    # The MIS's status webhook: no session, a bearer token checked in constant time (404 while none is set).
+    # Anybody's probe carries no token: refused before it reads a thing, and nothing changes.
+    "hooks/mis/fhir": (Probe(PUBLIC, "post", body={"resourceType": "Appointment", "id": "a-1", "status": "noshow"}),),
 }
 
 # API operations from the OpenAPI schema, keyed by (method, path).
@@ -231,6 +235,8 @@ ADMIN_OBJECTS = {
     AccessAttempt: lambda w: AccessAttempt.objects.first(),
     AccessLog: lambda w: AccessLog.objects.first(),
     AccessFailureLog: lambda w: AccessFailureLog.objects.first(),
+    MisSchedule: lambda w: MisSchedule.objects.first(),
+    UnmappedMisStatus: lambda w: UnmappedMisStatus.objects.first(),
 }
 ADMIN_MODEL_ROUTES = ("", "add/", "<path:object_id>/history/", "<path:object_id>/delete/",
                       "<path:object_id>/change/", "<path:object_id>/")
