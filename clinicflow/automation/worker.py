@@ -146,8 +146,10 @@ class LeaseKeeper:
         self.thread = threading.Thread(target=self._keep, name=f"lease-{job.pk}", daemon=True)
 
     def _keep(self) -> None:
+        touched = False  # most jobs end before the first renewal: no connection is opened for them
         try:
             while not self.done.wait(self.every):
+                touched = True
                 try:
                     if not lease_renew(self.job, self.worker):
                         log.warning("job %s (%s): lease lost to another worker; this run's result will not "
@@ -158,7 +160,8 @@ class LeaseKeeper:
                     # The lease still runs for two more thirds: try again at the next third.
                     log.warning("job %s: could not renew its lease: %s", self.job.pk, _first_line(exc))
         finally:
-            connection.close()  # this thread's own connection
+            if touched:
+                connection.close()  # this thread's own connection
 
     @contextmanager
     def kept(self) -> Iterator["LeaseKeeper"]:
