@@ -43,6 +43,8 @@ DATABASE_ERRORS = (OperationalError, InterfaceError)
 # How often each worker makes sure the periodic jobs are planned (they re-plan themselves after each run;
 # this catches a worker that died between a run and its re-plan, and a newly registered kind).
 PERIODIC_CHECK_SECONDS = 60
+# After LISTEN failed (e.g. a pgbouncer in transaction mode): poll, and try listening again this much later.
+LISTEN_RETRY_SECONDS = 60
 
 
 def default_worker_name() -> str:
@@ -289,6 +291,7 @@ class Worker:
         self.next_periodic_check = 0.0
         self.listen = settings.CLINICFLOW_JOB_NOTIFY if listen is None else listen
         self.listener: JobListener | None = None
+        self.listen_retry_at = 0.0
 
     def install_signal_handlers(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -332,7 +335,8 @@ class Worker:
 
     def wait(self, seconds: float) -> None:
         """Sleep until the next round; on PostgreSQL, wake early when a job is planned due now."""
-        if self.listen and not self.database_down and connection.vendor == "postgresql":
+        listening = self.listen and time.monotonic() >= self.listen_retry_at
+        if listening and not self.database_down and connection.vendor == "postgresql":
             self.listener = self.listener or JobListener()
             try:
                 if self.listener.conn is None:
@@ -341,9 +345,10 @@ class Worker:
                 self.listener.wait(seconds, self.stopping)
                 return
             except Exception as exc:  # psycopg's own errors: the listening connection broke
-                log.warning("listening for new jobs failed (%s: %s); polling until it works again",
+                log.warning("listening for new jobs failed (%s: %s); polling, and trying again in a minute",
                             type(exc).__name__, _first_line(exc))
                 self.listener.close()
+                self.listen_retry_at = time.monotonic() + LISTEN_RETRY_SECONDS
         self.stopping.wait(seconds)
 
     def _database_lost(self, exc: Exception) -> float:

@@ -105,3 +105,18 @@ def test_two_running_worker_processes_woken_by_notify_run_each_job_once(moscow):
     assert set(escalations.values_list("attempts", flat=True)) == {1}
     assert JobAttempt.objects.filter(job__in=escalations).count() == 100
     assert Task.objects.filter(kind=Task.Kind.ESCALATION).count() == 100
+
+
+def test_a_worker_that_cannot_listen_polls_and_says_so_once(monkeypatch, caplog):
+    import psycopg
+
+    def refuse(self):
+        raise psycopg.OperationalError("LISTEN is not supported in transaction pooling mode")
+
+    monkeypatch.setattr("clinicflow.automation.worker.JobListener.open", refuse)
+    worker = Worker(name="w-pooled", poll_seconds=0.01)
+    for _ in range(3):
+        worker.wait(0.01)
+    warnings = [r.getMessage() for r in caplog.records if "listening for new jobs failed" in r.getMessage()]
+    assert warnings == ["listening for new jobs failed (OperationalError: LISTEN is not supported in transaction "
+                        "pooling mode); polling, and trying again in a minute"]
