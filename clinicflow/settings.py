@@ -320,6 +320,12 @@ CLINICFLOW_MIS_SYNC_MINUTES = envint("CLINICFLOW_MIS_SYNC_MINUTES", 5)
 CLINICFLOW_MIS_SLOT_CACHE_SECONDS = envint("CLINICFLOW_MIS_SLOT_CACHE_SECONDS", 30)
 # Worker: how long a claimed job is leased before another worker may reclaim it.
 CLINICFLOW_JOB_LEASE_SECONDS = envint("CLINICFLOW_JOB_LEASE_SECONDS", 300)
+# Finished jobs and their attempts are deleted after this many days (0 keeps them).
+CLINICFLOW_JOB_RETENTION_DAYS = envint("CLINICFLOW_JOB_RETENTION_DAYS", 30)
+# PostgreSQL: a job planned due now wakes idle workers at once (LISTEN/NOTIFY) instead of at their next poll.
+CLINICFLOW_JOB_NOTIFY = envbool("CLINICFLOW_JOB_NOTIFY", "true")
+# PostgreSQL: jobs a worker claims at once (SELECT ... FOR UPDATE SKIP LOCKED); 1 claims one at a time.
+CLINICFLOW_JOB_CLAIM_BATCH = envint("CLINICFLOW_JOB_CLAIM_BATCH", 10)
 
 
 

@@ -46,6 +46,7 @@ def test_it_logs_one_line_when_the_database_goes_and_backs_off_to_a_minute(worke
 
 def test_it_says_once_when_the_database_is_back_and_polls_normally_again(worker, db, caplog):
     caplog.set_level(logging.INFO, logger="clinicflow.worker")
+    worker.next_periodic_check = float("inf")  # no chores due: every round finds nothing to do
     with mock.patch("clinicflow.automation.worker.work_once", side_effect=InterfaceError("connection already closed")):
         worker.step()
         worker.step()
@@ -74,7 +75,7 @@ def test_other_errors_are_still_logged_with_their_traceback(worker, db, caplog):
 
 
 def test_it_purges_old_rate_limit_windows_at_most_once_an_hour(worker, db):
-    with mock.patch("clinicflow.automation.worker.rate_limit_purge") as purge:
+    with mock.patch("clinicflow.automation.jobs.rate_limit_purge") as purge:
         worker.step()
         worker.step()
     assert purge.call_count == 1
