@@ -95,10 +95,15 @@ def test_a_worker_process_without_its_database_logs_no_tracebacks_and_stops_on_s
     env["CLINICFLOW_DATA_DIR"] = str(tmp_path)
     worker = subprocess.Popen([sys.executable, "-m", "clinicflow.cli", "worker", "--poll", "0.05"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    time.sleep(3)  # long enough for many polls at 0.05 s were every round logged
+    # Django's start-up takes seconds on a loaded machine: wait for the worker's first attempt, then let it poll.
+    first_lines = ""
+    while "database unreachable" not in first_lines and worker.poll() is None:
+        first_lines += worker.stdout.readline()
+    time.sleep(2)  # long enough for many polls at 0.05 s were every round logged
     worker.terminate()
     output, _ = worker.communicate(timeout=30)
     assert worker.returncode == 0, output
+    output = first_lines + output
     assert output.count("database unreachable: OperationalError: unable to open database file") == 1, output
     assert "Traceback" not in output
     assert "stopped" in output
