@@ -293,6 +293,10 @@ CLINICFLOW_RESPONSE_TARGET_MINUTES = envint("CLINICFLOW_RESPONSE_TARGET_MINUTES"
 CLINICFLOW_PUBLIC_RATE_LIMIT = envint("CLINICFLOW_PUBLIC_RATE_LIMIT", 10)
 # When set, the MIS owns visit outcomes: people may not mark appointments completed by hand.
 CLINICFLOW_MIS_BASE_URL = os.getenv("CLINICFLOW_MIS_BASE_URL", "")
+# Slot length when no service is chosen (a service's own duration wins).
+CLINICFLOW_DEFAULT_SLOT_MINUTES = envint("CLINICFLOW_DEFAULT_SLOT_MINUTES", 30)
+# Public slots and bookings: at most this many requests per client IP per minute.
+CLINICFLOW_PUBLIC_SLOTS_RATE_LIMIT = envint("CLINICFLOW_PUBLIC_SLOTS_RATE_LIMIT", 60)
 # Worker: how long a claimed job is leased before another worker may reclaim it.
 CLINICFLOW_JOB_LEASE_SECONDS = envint("CLINICFLOW_JOB_LEASE_SECONDS", 300)
 

@@ -15,6 +15,7 @@ REFERENCE_DATA = {
     "clinic": {"branch": ("view", "add", "change"), "workinghours": _ALL, "closedday": _ALL, "specialty": _ALL,
                "service": _ALL, "doctor": _ALL, "clinicsettings": ("view", "change")},
     "funnel": {"intakequestion": _ALL, "lostreason": _ALL},
+    "scheduling": {"doctorhours": _ALL, "doctordayoff": _ALL},
 }
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CLINIC_ADMIN: frozenset(f"{app}.{action}_{model}" for app, models in REFERENCE_DATA.items()
