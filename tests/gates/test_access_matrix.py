@@ -41,6 +41,7 @@ from clinicflow.patients.models import Channel, Patient, PatientIdentity, Patien
 from clinicflow.patients.services import patient_note_add
 from clinicflow.scheduling.models import Appointment
 from clinicflow.scheduling.services import appointment_book
+from clinicflow.scheduling.slots import free_slots
 from clinicflow.tasks.models import Task
 from clinicflow.tasks.services import task_create
 from tests.conftest import make_staff
@@ -347,8 +348,10 @@ def world_of(*, patient: Patient, branch: Branch, other_branch: Branch, staff: U
     inquiry, _created = inquiry_receive(draft=InquiryDraft(
         channel=Channel.PHONE, phone=phone, full_name=patient.full_name, email=email, text=message, consent=True,
         branch_id=branch.pk), created_by=staff)
+    in_three_days = timezone.now() + timedelta(days=3)
+    slot = free_slots(branch=branch, doctor=doctor, start=in_three_days, end=in_three_days + timedelta(days=7))[0]
     appointment = appointment_book(patient=patient, doctor=doctor, branch=branch, case=inquiry.case, by=staff,
-                                   starts_at=(timezone.now() + timedelta(days=3)).replace(microsecond=0))
+                                   starts_at=slot.starts_at)
     task = task_create(title=task_title, branch=branch, due_at=timezone.now() - timedelta(hours=1),
                        role=Role.RECEPTIONIST, patient=patient, inquiry=inquiry, created_by=staff)
     note = f"note-marker-{tag}-5e1b"
