@@ -131,6 +131,16 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     "tasks/new/": (Probe(CREATE, "post", body={"branch": "{branch_id}", "title": "probe", "owner": "me",
                                                "due_at": "2030-01-01T10:00"}, refusal=302),),
     "tasks/<int:task_id>/reopen/": (Probe(OBJECT, "post", refusal=404),),
+    # The schedule: another branch asked for falls back to the caller's own; a foreign patient is not found.
+    "schedule/": (Probe(LIST, query="branch={branch_id}", refusal=200),
+                  Probe(OBJECT, query="patient={patient_id}", refusal=404, shows=("name",)),
+                  Probe(OBJECT, query="case={case_id}", refusal=404, shows=("name",)),
+                  Probe(OBJECT, query="appointment={appointment_id}", refusal=404, shows=("name",))),
+    "schedule/book/": (Probe(OBJECT, "post", body={"patient": "{patient_id}", "branch": "{branch_id}",
+                                                   "slot": "{doctor_id}|{free_slot}"}, refusal=404),),
+    "appointments/<int:appointment_id>/reschedule/": (Probe(OBJECT, "post", body={"slot": "{doctor_id}|{free_slot}"},
+                                                            refusal=404),),
+    "appointments/<int:appointment_id>/cancel/": (Probe(OBJECT, "post", body={"reason": "probe"}, refusal=404),),
     "tasks/<int:task_id>/reschedule/": (Probe(OBJECT, "post", body={"snooze": "60"}, refusal=404),),
     "tasks/<int:task_id>/reassign/": (Probe(OBJECT, "post", body={"owner": "me"}, refusal=404),),
     # ninja's own pages: the schema and its viewer describe the API, never data.
