@@ -187,6 +187,12 @@ OPERATIONS: dict[tuple[str, str], Probe] = {
     ("post", "/api/v1/public/inquiries"): Probe(PUBLIC, "post", body={
         "name": "Somebody Else", "phone": "{phone}", "email": "somebody@example.org", "consent": True,
         "branch_id": "{branch_id}", "comment": "probe"}),
+    # The widget's slots and bookings (404 unless the clinic offers them); a booking with the target's phone
+    # must neither show nor change her card, as the inquiry above.
+    ("get", "/api/v1/public/slots"): Probe(PUBLIC, query="branch_id={branch_id}"),
+    ("post", "/api/v1/public/bookings"): Probe(PUBLIC, "post", body={
+        "name": "Somebody Else", "phone": "{phone}", "email": "somebody@example.org", "consent": True,
+        "branch_id": "{branch_id}", "slot": {"doctor_id": "{doctor_id}", "starts_at": "{free_slot}"}}),
     ("get", "/api/v1/patients"): Probe(LIST, query="q={phone}", refusal=200, shows=("name",)),
     ("get", "/api/v1/patients/{patient_id}"): Probe(OBJECT, refusal=404, shows=("name", "email")),
     ("get", "/api/v1/inquiries"): Probe(LIST, refusal=200, shows=("inquiry_id",)),
@@ -383,6 +389,8 @@ def nina_world(novosibirsk, moscow, nina, outsider, cardiology) -> World:
     doctor.branches.add(novosibirsk)
     doctor.specialties.add(cardiology)
     WorkerHeartbeat.objects.create(name="worker-1")
+    # The widget's public slots and bookings answer (rather than 404) so that the probe reaches them.
+    ClinicSettings.objects.update_or_create(pk=1, defaults={"widget_offers_slots": True})
     return world_of(patient=nina, branch=novosibirsk, other_branch=moscow, staff=outsider, doctor=doctor,
                     email="nina.sokolova@example.org", tag="nsk")
 
@@ -449,6 +457,8 @@ class Request:
 
 
 def fill(template, values: dict, *, as_json: bool = False):
+    if isinstance(template, dict):
+        return {key: fill(value, values, as_json=as_json) for key, value in template.items()}
     text = str(template).format(**values)
     return int(text) if as_json and text.isdigit() else text
 
