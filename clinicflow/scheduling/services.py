@@ -67,7 +67,7 @@ def _time_errors(*, doctor, branch, starts_at: datetime, ends_at: datetime, keep
     With an MIS connected the MIS owns the doctors' hours: only the branch's hours are checked here, the MIS
     refuses a time it does not offer when the booking is pushed.
     """
-    if starts_at <= timezone.now():
+    if starts_at < timezone.now():
         raise ValidationError({"starts_at": _("This time has already passed.")})
     schedule = LocalSchedule.load(branch=branch, doctors=[doctor], start=starts_at, end=ends_at,
                                   exclude_appointment=keep)
