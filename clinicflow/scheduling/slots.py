@@ -13,6 +13,7 @@ has not entered schedules yet keeps booking as before.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -26,6 +27,8 @@ from clinicflow.clinic.models import Branch, Doctor, Service, Specialty
 from clinicflow.funnel.services import mis_is_connected
 
 from .models import Appointment, DoctorDayOff, DoctorHours
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,16 @@ def free_slots(*, branch: Branch, start: datetime, end: datetime, doctor: Doctor
     Raises SlotSourceUnavailable when the MIS is connected and cannot answer.
     """
     if mis_is_connected() and "mis" in _source:
-        return _source["mis"](branch=branch, start=start, end=end, doctor=doctor, service=service,
-                              specialty=specialty)
+        try:
+            return _source["mis"](branch=branch, start=start, end=end, doctor=doctor, service=service,
+                                  specialty=specialty)
+        except SlotSourceUnavailable:
+            raise
+        except Exception as exc:
+            # Whatever the adapter raises when the MIS is down or answers nonsense, the screen and the widget
+            # must still answer (with "we will call you back"), not fail.
+            log.warning("the slot source failed: %s", exc)
+            raise SlotSourceUnavailable(str(exc)) from exc
     start = max(start, timezone.now())
     if end <= start:
         return []

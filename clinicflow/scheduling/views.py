@@ -186,29 +186,30 @@ def _patient_visits(user, query: ScheduleQuery):
                                                 starts_at__gte=timezone.now()).select_related("doctor", "branch")
 
 
-def _chosen(request) -> tuple[Doctor | None, datetime | None]:
-    """The slot clicked: "doctor_id|starts_at" (a slot button), or the two fields apart."""
-    doctor_id, _bar, starts_at = request.POST.get("slot", "").partition("|")
-    if not _bar:
+def _chosen(request) -> tuple[Doctor | None, datetime | None, str]:
+    """The slot clicked: "doctor_id|starts_at[|mis_slot_id]" (a slot button), or the fields apart."""
+    doctor_id, starts_at, mis_slot_id = (request.POST.get("slot", "").split("|") + ["", "", ""])[:3]
+    if not starts_at:
         doctor_id, starts_at = request.POST.get("doctor_id", ""), request.POST.get("starts_at", "")
     try:
         moment = parse_datetime(starts_at)
     except ValueError:
         moment = None
     doctor = Doctor.objects.filter(pk=doctor_id).first() if doctor_id.isdigit() else None
-    return doctor, moment if moment and timezone.is_aware(moment) else None
+    return doctor, moment if moment and timezone.is_aware(moment) else None, mis_slot_id[:64]
 
 
 @require_POST
 @gates.patient_reader_required
 def book(request):
     query = ScheduleQuery.read(request, request.POST)
-    doctor, starts_at = _chosen(request)
+    doctor, starts_at, mis_slot_id = _chosen(request)
     if query.patient is None or doctor is None or starts_at is None or query.branch is None:
         return _render(request, query, error=_("Choose a patient, a doctor and a time."), status=422)
     try:
         appointment = appointment_book(patient=query.patient, doctor=doctor, branch=query.branch,
-                                       service=query.service, case=query.case, starts_at=starts_at, by=request.user)
+                                       service=query.service, case=query.case, starts_at=starts_at, by=request.user,
+                                       mis_slot_id=mis_slot_id)
     except SlotTaken as taken:
         return _render(request, query, error=taken.messages[0], alternatives=taken.alternatives, status=409)
     except ValidationError as refused:
@@ -222,11 +223,12 @@ def book(request):
 def reschedule(request, appointment_id):
     appointment = appointment_for_user(request.user, appointment_id, write=True)
     query = ScheduleQuery.read(request, QueryDict(f"appointment={appointment.pk}&{request.POST.urlencode()}"))
-    doctor, starts_at = _chosen(request)
+    doctor, starts_at, mis_slot_id = _chosen(request)
     if starts_at is None:
         return _render(request, query, error=_("Choose the new time."), status=422)
     try:
-        appointment_reschedule(appointment=appointment, starts_at=starts_at, doctor=doctor, by=request.user)
+        appointment_reschedule(appointment=appointment, starts_at=starts_at, doctor=doctor, by=request.user,
+                               mis_slot_id=mis_slot_id)
     except SlotTaken as taken:
         return _render(request, query, error=taken.messages[0], alternatives=taken.alternatives, status=409)
     except ValidationError as refused:

@@ -61,6 +61,16 @@ class TestSlots:
             "2026-11-30T06:00:00Z", "2026-11-30T06:30:00Z", "2026-11-30T07:00:00Z", "2026-11-30T07:30:00Z"]
         assert body["slots"][0]["doctor_name"] == "Dr. Anna Petrova"
 
+    def test_with_the_mis_down_the_widget_is_told_to_offer_a_call_back(self, client, offered, moscow, settings,
+                                                                         monkeypatch):
+        from clinicflow.scheduling import slots
+
+        settings.CLINICFLOW_MIS_BASE_URL = "http://mis.local/fhir"
+        monkeypatch.setattr(slots, "_source", {})
+        slots.register_slot_source(lambda **kwargs: 1 / 0)
+        response = client.get("/api/v1/public/slots", {"branch_id": moscow.pk})
+        assert response.status_code == 503 and "call you back" in response.json()["detail"]
+
     def test_bad_input_names_the_field(self, client, offered, moscow):
         response = client.get("/api/v1/public/slots", {"branch_id": moscow.pk, "days": 99})
         assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "days"

@@ -90,6 +90,18 @@ class TestFreeSlots:
         assert free_slots(branch=moscow, start=at(MONDAY, 0), end=at(MONDAY, 23)) == [offered]
 
 
+    def test_a_failing_mis_source_is_reported_as_unavailable(self, moscow, settings, monkeypatch):
+        settings.CLINICFLOW_MIS_BASE_URL = "http://mis.local/fhir"
+        monkeypatch.setattr(slots_module, "_source", {})
+
+        def down(**kwargs):
+            raise ConnectionError("connection refused")
+
+        register_slot_source(down)
+        with pytest.raises(slots_module.SlotSourceUnavailable):
+            free_slots(branch=moscow, start=at(MONDAY, 0), end=at(MONDAY, 23))
+
+
 class TestBookingKeepsTheHours:
     def test_sunday_night_at_a_closed_branch_is_refused_through_the_api(self, ivan, doctor, client, auth):
         body = {"patient_id": ivan.pk, "doctor_id": doctor.pk, "starts_at": at(date(2026, 11, 29), 3).isoformat()}

@@ -75,6 +75,12 @@ class TestBookingFromTheScreen:
         assert case.stage == Stage.REMINDER
         assert "Booked: Dr. Anna Petrova, 30.11.2026 10:00." in rita_client.get(response.url).content.decode()
 
+    def test_the_mis_slot_of_the_button_is_kept_for_the_push(self, rita_client, ivan, doctor, moscow, settings):
+        settings.CLINICFLOW_MIS_BASE_URL = "http://mis.local/fhir"
+        rita_client.post("/schedule/book/", {"patient": ivan.pk, "branch": moscow.pk,
+                                             "slot": f"{slot(doctor, at(10))}|slot-7"})
+        assert Appointment.objects.get().mis_slot_id == "slot-7"
+
     def test_a_time_just_taken_answers_with_alternatives(self, rita_client, ivan, nina, doctor, mornings, moscow):
         appointment_book(patient=nina, doctor=doctor, branch=moscow, starts_at=at(10))
         response = rita_client.post("/schedule/book/", {"patient": ivan.pk, "branch": moscow.pk,
