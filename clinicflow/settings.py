@@ -297,7 +297,6 @@ CLINICFLOW_PHONE_REGION = os.getenv("CLINICFLOW_PHONE_REGION", "RU")
 CLINICFLOW_RESPONSE_TARGET_MINUTES = envint("CLINICFLOW_RESPONSE_TARGET_MINUTES", 5)
 # Public endpoint: at most this many inquiries per client IP per minute.
 CLINICFLOW_PUBLIC_RATE_LIMIT = envint("CLINICFLOW_PUBLIC_RATE_LIMIT", 10)
-# When set, the MIS owns visit outcomes: people may not mark appointments completed by hand.
 # The website widget (docs/integration.md): the sites allowed to embed it (their origins, e.g.
 # "https://clinic.example"; the public API answers their browsers' cross-origin requests), and the consent
 # text it shows (its version is stored with every consent given through it).
@@ -305,6 +304,7 @@ CLINICFLOW_WIDGET_ORIGINS = [o.strip().rstrip("/") for o in os.getenv("CLINICFLO
                              if o.strip()]
 CLINICFLOW_CONSENT_TEXT_VERSION = os.getenv("CLINICFLOW_CONSENT_TEXT_VERSION", "1")
 CLINICFLOW_PRIVACY_POLICY_URL = os.getenv("CLINICFLOW_PRIVACY_POLICY_URL", "")
+# When set, the MIS owns visit outcomes: people may not mark appointments completed by hand.
 CLINICFLOW_MIS_BASE_URL = os.getenv("CLINICFLOW_MIS_BASE_URL", "")
 # Our credentials at the MIS: a bearer token, or else a user name and password (basic auth).
 CLINICFLOW_MIS_TOKEN = os.getenv("CLINICFLOW_MIS_TOKEN", "")
@@ -318,6 +318,10 @@ CLINICFLOW_MIS_WEBHOOK_TOKEN = os.getenv("CLINICFLOW_MIS_WEBHOOK_TOKEN", "")
 CLINICFLOW_MIS_SYNC_MINUTES = envint("CLINICFLOW_MIS_SYNC_MINUTES", 5)
 # Free slots read from the MIS are reused this long (the booking screen asks on every click).
 CLINICFLOW_MIS_SLOT_CACHE_SECONDS = envint("CLINICFLOW_MIS_SLOT_CACHE_SECONDS", 30)
+# Slot length when no service is chosen (a service's own duration wins).
+CLINICFLOW_DEFAULT_SLOT_MINUTES = envint("CLINICFLOW_DEFAULT_SLOT_MINUTES", 30)
+# Public slots and bookings: at most this many requests per client IP per minute.
+CLINICFLOW_PUBLIC_SLOTS_RATE_LIMIT = envint("CLINICFLOW_PUBLIC_SLOTS_RATE_LIMIT", 60)
 # Worker: how long a claimed job is leased before another worker may reclaim it.
 CLINICFLOW_JOB_LEASE_SECONDS = envint("CLINICFLOW_JOB_LEASE_SECONDS", 300)
 # Finished jobs and their attempts are deleted after this many days (0 keeps them).
