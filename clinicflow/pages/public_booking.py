@@ -20,7 +20,7 @@ from clinicflow.clinic.models import Branch, ClinicSettings, Doctor, Service
 from clinicflow.core.api_types import DbId, Moment
 from clinicflow.core.ratelimit import client_ip, rate_limit_allows
 from clinicflow.inbox.api import InquiryIn, Problem
-from clinicflow.inbox.services import inquiry_receive
+from clinicflow.inbox.services import Received, inquiry_receive
 from clinicflow.patients.models import Channel
 from clinicflow.scheduling.models import Appointment
 from clinicflow.scheduling.services import SlotTaken, appointment_book
@@ -138,8 +138,8 @@ def public_booking(request, payload: BookingIn):
     if errors:
         raise ValidationError(errors)
     service = _service(payload.service_id)
-    inquiry, created = _receive(payload, client_ip(request))
-    earlier = None if created else _widget_booking(inquiry)
+    inquiry, received = _receive(payload, client_ip(request))
+    earlier = None if received == Received.CREATED else _widget_booking(inquiry)
     if earlier is not None:
         return Status(200, _booked(inquiry, earlier, duplicate=True))
     try:
