@@ -331,6 +331,27 @@ CLINICFLOW_JOB_NOTIFY = envbool("CLINICFLOW_JOB_NOTIFY", "true")
 # PostgreSQL: jobs a worker claims at once (SELECT ... FOR UPDATE SKIP LOCKED); 1 claims one at a time.
 CLINICFLOW_JOB_CLAIM_BATCH = envint("CLINICFLOW_JOB_CLAIM_BATCH", 10)
 
+# The address the outside world calls this server by (https://crm.example.clinic), when a proxy in front
+# rewrites it: providers that sign the URL they called (Twilio) are checked against it. Empty: the request's own.
+CLINICFLOW_PUBLIC_URL = os.getenv("CLINICFLOW_PUBLIC_URL", "").rstrip("/")
+
+# WhatsApp Business Cloud API (docs/integration.md#whatsapp). On when the app secret is set.
+CLINICFLOW_WHATSAPP_APP_SECRET = os.getenv("CLINICFLOW_WHATSAPP_APP_SECRET", "")
+CLINICFLOW_WHATSAPP_VERIFY_TOKEN = os.getenv("CLINICFLOW_WHATSAPP_VERIFY_TOKEN", "")
+CLINICFLOW_WHATSAPP_TOKEN = os.getenv("CLINICFLOW_WHATSAPP_TOKEN", "")
+CLINICFLOW_WHATSAPP_PHONE_NUMBER_ID = os.getenv("CLINICFLOW_WHATSAPP_PHONE_NUMBER_ID", "")
+CLINICFLOW_WHATSAPP_API_BASE = os.getenv("CLINICFLOW_WHATSAPP_API_BASE", "https://graph.facebook.com/v21.0")
+# SMS by Twilio (docs/integration.md#sms-twilio). On when the auth token is set. FROM: a number or an MG... service.
+CLINICFLOW_TWILIO_ACCOUNT_SID = os.getenv("CLINICFLOW_TWILIO_ACCOUNT_SID", "")
+CLINICFLOW_TWILIO_AUTH_TOKEN = os.getenv("CLINICFLOW_TWILIO_AUTH_TOKEN", "")
+CLINICFLOW_TWILIO_FROM = os.getenv("CLINICFLOW_TWILIO_FROM", "")
+CLINICFLOW_TWILIO_API_BASE = os.getenv("CLINICFLOW_TWILIO_API_BASE", "https://api.twilio.com")
+# SMS by SMS.ru (docs/integration.md#sms-smsru). Its callbacks are unsigned: the secret in their URL is the check.
+CLINICFLOW_SMSRU_API_ID = os.getenv("CLINICFLOW_SMSRU_API_ID", "")
+CLINICFLOW_SMSRU_CALLBACK_SECRET = os.getenv("CLINICFLOW_SMSRU_CALLBACK_SECRET", "")
+CLINICFLOW_SMSRU_FROM = os.getenv("CLINICFLOW_SMSRU_FROM", "")  # an approved sender name; empty: SMS.ru's default
+CLINICFLOW_SMSRU_API_BASE = os.getenv("CLINICFLOW_SMSRU_API_BASE", "https://sms.ru")
+
 
 
 # Reverse proxies in front of us (IPs or CIDRs). Only a request from one of them may name the client's

@@ -21,6 +21,15 @@ class Malformed(Exception):
     """The body is not what this provider sends: answered 400, nothing saved."""
 
 
+class SendFailed(Exception):
+    """The provider did not take an outbound message. `retry`: worth another try later (a timeout, a 5xx, a rate
+    limit); otherwise the message itself was refused (a bad number, a closed WhatsApp window)."""
+
+    def __init__(self, message: str, retry: bool = False):
+        super().__init__(message)
+        self.retry = retry
+
+
 @dataclass(frozen=True)
 class DeliveryReport:
     """The provider tells how far a message we sent got (sent, delivered, read, failed with its error)."""

@@ -77,6 +77,11 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     "": (Probe(SCREEN),),
     "healthz": (Probe(PUBLIC),),
     "favicon.ico": (Probe(PUBLIC),),
+    # Provider webhooks: no session, checked by the provider's signature or secret (tests/channels); off (404)
+    # while their secret is not set, as here.
+    "hooks/whatsapp": (Probe(PUBLIC),),
+    "hooks/sms/twilio": (Probe(PUBLIC),),
+    "hooks/sms/smsru": (Probe(PUBLIC),),
     "login/": (Probe(PUBLIC),),
     # GET only: a POST would log the persona out and turn the rest of the matrix into anonymous requests.
     "logout/": (Probe(PUBLIC),),
