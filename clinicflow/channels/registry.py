@@ -9,6 +9,8 @@ from .base import Adapter
 
 # Webhook path under /hooks/ → the adapter class (imported when first used).
 ADAPTERS: dict[str, str] = {
+    "telephony/zadarma": "clinicflow.channels.telephony_zadarma.Zadarma",
+    "telephony/generic": "clinicflow.channels.telephony_generic.GenericTelephony",
 }
 
 

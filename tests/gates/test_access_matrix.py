@@ -167,6 +167,9 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     # The invitation link of a new member of staff (a password-reset token); asked with a made-up one.
     "account/set-password/<uidb64>/<token>/": (Probe(PUBLIC),),
     "account/set-password/done/": (Probe(PUBLIC),),
+    # Providers' webhooks: no session, each signed by its provider (unconfigured in tests: 404).
+    "hooks/telephony/zadarma": (Probe(PUBLIC),),
+    "hooks/telephony/generic": (Probe(PUBLIC),),
 }
 
 # API operations from the OpenAPI schema, keyed by (method, path).
