@@ -169,3 +169,18 @@ def test_internal_and_outgoing_calls_are_taken_and_ignored(notify):
             "internal": "100", "destination": "79161234567"}
     assert notify(form, sig=signature("100", "79161234567", "2026-12-01 10:00:00")).status_code == 200
     assert not Inquiry.objects.exists()
+
+
+def test_the_queue_marks_a_missed_call_and_the_phone_dials(notify, rita_client):
+    notify(start())
+    notify(end(disposition="no answer"))
+    page = rita_client.get("/queue/").content.decode()
+    assert "Missed call — call back" in page
+    assert 'href="tel:+79161234567"' in page
+
+
+def test_a_call_still_ringing_is_not_marked_missed(notify, rita_client):
+    notify(start("in_1"))
+    notify(start("in_2"))
+    page = rita_client.get("/queue/").content.decode()
+    assert "Missed call" not in page
