@@ -351,6 +351,30 @@ CLINICFLOW_SMSRU_API_ID = os.getenv("CLINICFLOW_SMSRU_API_ID", "")
 CLINICFLOW_SMSRU_CALLBACK_SECRET = os.getenv("CLINICFLOW_SMSRU_CALLBACK_SECRET", "")
 CLINICFLOW_SMSRU_FROM = os.getenv("CLINICFLOW_SMSRU_FROM", "")  # an approved sender name; empty: SMS.ru's default
 CLINICFLOW_SMSRU_API_BASE = os.getenv("CLINICFLOW_SMSRU_API_BASE", "https://sms.ru")
+# Telephony. Zadarma: the API key and secret (the secret signs its call notifications; without it the
+# webhook /hooks/telephony/zadarma answers 404) and its API address (click-to-call, later).
+CLINICFLOW_ZADARMA_KEY = os.getenv("CLINICFLOW_ZADARMA_KEY", "")
+CLINICFLOW_ZADARMA_SECRET = os.getenv("CLINICFLOW_ZADARMA_SECRET", "")
+CLINICFLOW_ZADARMA_API_BASE = os.getenv("CLINICFLOW_ZADARMA_API_BASE", "https://api.zadarma.com")
+# Any other PBX: the shared secret of the generic JSON call webhook /hooks/telephony/generic.
+CLINICFLOW_TELEPHONY_SECRET = os.getenv("CLINICFLOW_TELEPHONY_SECRET", "")
+# E-mail in: an IMAP mailbox polled every CLINICFLOW_IMAP_POLL_SECONDS (off without a host).
+CLINICFLOW_IMAP_HOST = os.getenv("CLINICFLOW_IMAP_HOST", "")
+CLINICFLOW_IMAP_PORT = envint("CLINICFLOW_IMAP_PORT", 993)
+CLINICFLOW_IMAP_SSL = envbool("CLINICFLOW_IMAP_SSL", "True")
+CLINICFLOW_IMAP_USER = os.getenv("CLINICFLOW_IMAP_USER", "")
+CLINICFLOW_IMAP_PASSWORD = os.getenv("CLINICFLOW_IMAP_PASSWORD", "")
+CLINICFLOW_IMAP_FOLDER = os.getenv("CLINICFLOW_IMAP_FOLDER", "INBOX")
+CLINICFLOW_IMAP_POLL_SECONDS = envint("CLINICFLOW_IMAP_POLL_SECONDS", 60)
+# E-mail out (replies): Django's SMTP settings; the From address of replies.
+EMAIL_HOST = os.getenv("CLINICFLOW_SMTP_HOST", "localhost")
+EMAIL_PORT = envint("CLINICFLOW_SMTP_PORT", 587)
+EMAIL_HOST_USER = os.getenv("CLINICFLOW_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.getenv("CLINICFLOW_SMTP_PASSWORD", "")
+EMAIL_USE_SSL = envbool("CLINICFLOW_SMTP_SSL", "False")
+EMAIL_USE_TLS = envbool("CLINICFLOW_SMTP_STARTTLS", "False" if EMAIL_USE_SSL else "True")
+EMAIL_TIMEOUT = envint("CLINICFLOW_SMTP_TIMEOUT", 20)
+CLINICFLOW_EMAIL_FROM = os.getenv("CLINICFLOW_EMAIL_FROM", "") or os.getenv("CLINICFLOW_IMAP_USER", "")
 
 
 

@@ -12,6 +12,8 @@ ADAPTERS: dict[str, str] = {
     "whatsapp": "clinicflow.channels.whatsapp.WhatsApp",
     "sms/twilio": "clinicflow.channels.sms_twilio.TwilioSms",
     "sms/smsru": "clinicflow.channels.sms_smsru.SmsRu",
+    "telephony/zadarma": "clinicflow.channels.telephony_zadarma.Zadarma",
+    "telephony/generic": "clinicflow.channels.telephony_generic.GenericTelephony",
 }
 
 

@@ -190,6 +190,9 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     # The MIS's status webhook: no session, a bearer token checked in constant time (404 while none is set).
     # Anybody's probe carries no token: refused before it reads a thing, and nothing changes.
     "hooks/mis/fhir": (Probe(PUBLIC, "post", body={"resourceType": "Appointment", "id": "a-1", "status": "noshow"}),),
+    # Providers' webhooks: no session, each signed by its provider (unconfigured in tests: 404).
+    "hooks/telephony/zadarma": (Probe(PUBLIC),),
+    "hooks/telephony/generic": (Probe(PUBLIC),),
 }
 
 # API operations from the OpenAPI schema, keyed by (method, path).
