@@ -12,4 +12,6 @@ urlpatterns = [
     path("inquiries/<int:inquiry_id>/respond/", views.inquiry_respond_view, name="respond"),
     path("inquiries/<int:inquiry_id>/close/", views.inquiry_close_view, name="close"),
     path("inquiries/<int:inquiry_id>/apply-given/", views.inquiry_apply_given_view, name="apply_given"),
+    path("inquiries/<int:inquiry_id>/about/", views.inquiry_set_patient_view, name="set_patient"),
+    path("inquiries/<int:inquiry_id>/dependant/", views.inquiry_add_dependant_view, name="add_dependant"),
 ]
