@@ -399,7 +399,8 @@ def inquiry_set_patient(*, inquiry: Inquiry, patient: Patient, by) -> Inquiry:
         raise ValidationError({"patient": _("%(sender)s does not act for %(patient)s: link them on the card first.")
                                % {"sender": sender, "patient": patient}})
     with transaction.atomic():
-        inquiry = Inquiry.objects.select_for_update().select_related("case").get(pk=inquiry.pk)
+        # No select_related("case"): PostgreSQL refuses FOR UPDATE across an outer join.
+        inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
         old_case = inquiry.case
         case = old_case
         if patient.pk != inquiry.patient_id:
