@@ -29,8 +29,16 @@ from clinicflow.funnel.access import cases_visible_to
 from clinicflow.funnel.models import CaseTransition
 from clinicflow.inbox.access import inquiries_visible_to
 from clinicflow.inbox.models import Message
-from clinicflow.patients.models import Channel, Patient, PatientNote
-from clinicflow.patients.services import patient_note_add, patient_resolve, patient_update
+from clinicflow.patients.models import Channel, Patient, PatientNote, Representative
+from clinicflow.patients.phones import normalize_phone
+from clinicflow.patients.services import (
+    patient_add_dependant,
+    patient_note_add,
+    patient_resolve,
+    patient_update,
+    representative_link,
+    representative_unlink,
+)
 from clinicflow.scheduling.access import appointments_visible_to
 from clinicflow.tasks.access import tasks_visible_to
 from clinicflow.tasks.forms import MANUAL_KINDS, due_from, owner_choices, owner_from
@@ -184,7 +192,19 @@ def card(request, patient_id):
         "jobs": gates.visible(Job.objects.filter(patient_id=patient.pk), user, branch_field="branch_id")
         .filter(state__in=[Job.State.PENDING, Job.State.RUNNING, Job.State.FAILED]),
         "timeline": timeline(inquiries, cases, appointments),
+        **_people_context(user, patient),
     })
+
+
+def _people_context(user, patient: Patient) -> dict:
+    """Whom the patient acts for and who acts for them. A linked person the reader may not read (another
+    branch's, when branches keep their own patients) is shown without a name."""
+    represents = list(patient.represents.select_related("patient"))
+    represented_by = list(patient.represented_by.select_related("representative"))
+    linked = [link.patient_id for link in represents] + [link.representative_id for link in represented_by]
+    readable = set(gates.patients_visible_to(user).filter(pk__in=linked).values_list("pk", flat=True) if linked else [])
+    return {"represents": represents, "represented_by": represented_by, "readable_people": readable,
+            "relations": Representative.Relation.choices, "may_change": gates.may_change_patient(user, patient)}
 
 
 def _card_context(request, patient: Patient, **extra) -> dict:
@@ -358,4 +378,84 @@ def consent_change(request, patient_id):
     else:
         consent_record(patient=patient, purpose=purpose, source="staff")
         messages.success(request, _("Consent recorded."))
+    return redirect("patients:card", patient.pk)
+
+
+@require_POST
+@gates.patient_reader_required
+def dependant_add(request, patient_id):
+    """A child or a ward of this patient, who has no phone of their own: a new card linked to this one."""
+    patient = gates.patient_for_user(request.user, patient_id, write=True)
+    post = request.POST
+    try:
+        dependant = patient_add_dependant(representative=patient, full_name=post.get("full_name", ""),
+                                          birth_date=_date_given(post.get("birth_date", "")),
+                                          relation=post.get("relation", ""), by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        gates.patient_for_user(request.user, dependant.pk, write=True)  # a new card: logged as written
+        messages.success(request, _("Dependant added."))
+    return redirect("patients:card", patient.pk)
+
+
+@require_POST
+@gates.patient_reader_required
+def representative_add(request, patient_id):
+    """Link an existing patient, found by card number or phone: they act for this patient, or the other way."""
+    patient = gates.patient_for_user(request.user, patient_id, write=True)
+    try:
+        other = _patient_named(request.user, request.POST.get("who", ""))
+        if request.POST.get("direction") == "acts_for":
+            representative_link(representative=patient, patient=other, relation=request.POST.get("relation", ""),
+                                by=request.user)
+        else:
+            representative_link(representative=other, patient=patient, relation=request.POST.get("relation", ""),
+                                by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Linked."))
+    return redirect("patients:card", patient.pk)
+
+
+def _date_given(raw: str):
+    try:
+        value = parse_date(raw) if raw else None
+    except ValueError:  # well formed, but no such day
+        value = None
+    if raw and value is None:
+        raise ValidationError({"birth_date": _("Give the birth date as a date.")})
+    return value
+
+
+def _patient_named(user, who: str) -> Patient:
+    """The patient a desk means by "#123" or by a phone, if they may change that patient's card too (a link
+    changes whom messages about them reach); logged as a write."""
+    who = who.strip().lstrip("#№").strip()
+    if not who:
+        raise ValidationError({"who": _("Give the other patient's card number or phone.")})
+    if who.isdigit() and len(who) <= 9:
+        found = gates.patients_visible_to(user).filter(pk=int(who)).first()
+    else:
+        found = gates.patients_visible_to(user).filter(identities__channel=Channel.PHONE,
+                                                       identities__address=normalize_phone(who)).first()
+    if found is None:
+        raise ValidationError({"who": _("No patient with the card number or phone “%(who)s”.") % {"who": who}})
+    if not gates.may_change_patient(user, found):
+        raise ValidationError({"who": _("That patient's card is kept by another branch: it links them.")})
+    return gates.patient_for_user(user, found.pk, write=True)
+
+
+@require_POST
+@gates.patient_reader_required
+def representative_remove(request, patient_id, link_id):
+    """End a link (a child grown up, a guardianship ended); both cards stay."""
+    patient = gates.patient_for_user(request.user, patient_id, write=True)
+    link = Representative.objects.filter(Q(patient=patient) | Q(representative=patient), pk=link_id).first()
+    if link is None:
+        messages.error(request, _("That link no longer exists."))
+    else:
+        representative_unlink(representative=link.representative, patient=link.patient, by=request.user)
+        messages.success(request, _("Link removed."))
     return redirect("patients:card", patient.pk)

@@ -124,3 +124,40 @@ class PatientNote(models.Model):
 
     def __str__(self):
         return self.body[:40]
+
+
+class Representative(models.Model):
+    """Someone who acts for a patient: a parent for a child, a guardian for a ward, a relative.
+
+    The representative is a patient too ("a person the clinic talks to") and owns the phone and messenger
+    accounts; the patient they act for may have none. A phone is then one person, not one patient: messages
+    about a child go to the guardian (`services.patient_reach`).
+    """
+
+    class Relation(models.TextChoices):
+        PARENT = "parent", _("parent")
+        GUARDIAN = "guardian", _("guardian")
+        FAMILY = "family", _("family member")
+        OTHER = "other", _("other")
+
+    representative = models.ForeignKey(Patient, models.CASCADE, related_name="represents",
+                                       verbose_name=_("representative"))
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="represented_by",
+                                verbose_name=_("patient represented"))
+    relation = models.CharField(_("relation"), max_length=16, choices=Relation.choices, default=Relation.PARENT)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("recorded by"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("representative")
+        verbose_name_plural = _("representatives")
+        constraints = [
+            # Two desks linking the same pair at once: the second gets the first one's link.
+            models.UniqueConstraint(fields=["representative", "patient"], name="representative_unique_pair"),
+            models.CheckConstraint(condition=~Q(representative=models.F("patient")), name="representative_not_self"),
+        ]
+
+    def __str__(self):
+        return f"{self.representative} → {self.patient} ({self.get_relation_display()})"

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from clinicflow.clinic.models import Branch
 
-from .models import Channel, Patient, PatientIdentity, PatientNote
+from .models import Channel, Patient, PatientIdentity, PatientNote, Representative
 from .phones import format_phone, normalize_phone
 
 
@@ -156,3 +156,64 @@ def patient_note_add(*, patient: Patient, branch: Branch, by, body: str) -> Pati
     note.full_clean()
     note.save()
     return note
+
+
+def patient_add_dependant(*, representative: Patient, full_name: str, birth_date: date | None = None,
+                          relation: str, by) -> Patient:
+    """A person the representative acts for (a child, a ward), who has no phone or account of their own: a new
+    patient at the representative's home branch, linked to them. Messages about them go to the representative."""
+    full_name = full_name.strip()
+    errors = {}
+    if not full_name:
+        errors["full_name"] = _("Give the name of the person represented.")
+    if birth_date and birth_date > timezone.localdate():
+        errors["birth_date"] = _("The birth date cannot be in the future.")
+    if relation not in Representative.Relation.values:
+        errors["relation"] = _relation_unknown(relation)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        dependant = Patient(branch=representative.branch, full_name=full_name, birth_date=birth_date,
+                            language=representative.language)
+        dependant.full_clean(exclude=["mis_id", "created_at"])
+        dependant.save()
+        Representative.objects.create(representative=representative, patient=dependant, relation=relation,
+                                      created_by=by)
+    return dependant
+
+
+def representative_link(*, representative: Patient, patient: Patient, relation: str, by) -> Representative:
+    """Record that `representative` acts for `patient` (two cards that exist already: a mother and her grown-up
+    son who also calls himself). Linking a pair twice is refused with the link there is."""
+    if representative.pk == patient.pk:
+        raise ValidationError({"patient": _("A person cannot represent themselves.")})
+    if relation not in Representative.Relation.values:
+        raise ValidationError({"relation": _relation_unknown(relation)})
+    try:
+        with transaction.atomic():
+            return Representative.objects.create(representative=representative, patient=patient, relation=relation,
+                                                 created_by=by)
+    except IntegrityError:
+        raise ValidationError({"patient": _("%(representative)s already acts for %(patient)s.") % {
+            "representative": representative, "patient": patient}}) from None
+
+
+def representative_unlink(*, representative: Patient, patient: Patient, by) -> bool:
+    """The representative no longer acts for the patient (a child grown up, a guardianship ended). True when a
+    link was removed; neither person's card changes."""
+    removed, _details = Representative.objects.filter(representative=representative, patient=patient).delete()
+    return bool(removed)
+
+
+def patient_reach(patient: Patient) -> list[PatientIdentity]:
+    """The addresses at which to reach `patient`: their own, else those of the people who act for them
+    (messages about a child go to the guardian), the earliest linked first."""
+    own = list(patient.identities.all())
+    if own:
+        return own
+    return list(PatientIdentity.objects.filter(patient__represents__patient=patient)
+                .order_by("patient__represents__created_at", "patient__represents__id", "channel", "id"))
+
+
+def _relation_unknown(relation: str) -> str:
+    return _("Unknown relation “%(relation)s”.") % {"relation": relation}

@@ -24,6 +24,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -38,8 +39,8 @@ from clinicflow.funnel.models import Case, CaseTransition, IntakeQuestion, LostR
 from clinicflow.inbox.models import Inquiry, Message
 from clinicflow.inbox.services import InquiryDraft, inquiry_receive
 from clinicflow.mis.models import MisSchedule, UnmappedMisStatus
-from clinicflow.patients.models import Channel, Patient, PatientIdentity, PatientNote
-from clinicflow.patients.services import patient_note_add
+from clinicflow.patients.models import Channel, Patient, PatientIdentity, PatientNote, Representative
+from clinicflow.patients.services import patient_add_dependant, patient_note_add
 from clinicflow.scheduling.models import Appointment
 from clinicflow.scheduling.services import appointment_book
 from clinicflow.scheduling.slots import free_slots
@@ -99,6 +100,9 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     "inquiries/<int:inquiry_id>/respond/": (Probe(OBJECT, "post", body={"text": "probe"}, refusal=404),),
     "inquiries/<int:inquiry_id>/close/": (Probe(OBJECT, "post", body={"reason": "probe"}, refusal=404),),
     "inquiries/<int:inquiry_id>/apply-given/": (Probe(OBJECT, "post", body={"field": "name"}, refusal=404),),
+    "inquiries/<int:inquiry_id>/about/": (Probe(OBJECT, "post", body={"patient": "{dependant_id}"}, refusal=404),),
+    "inquiries/<int:inquiry_id>/dependant/": (Probe(OBJECT, "post", body={"full_name": "Probe", "relation": "parent"},
+                                                    refusal=404),),
     "cases/": (Probe(LIST, refusal=200, shows=("name",)), Probe(LIST, query="branch={branch_id}&lost=1", refusal=200),
                Probe(LIST, query="q={phone}", refusal=200, shows=("name",))),
     "cases/<int:case_id>/move/": (
@@ -178,6 +182,11 @@ PAGES: dict[str, tuple[Probe, ...]] = {
         "full_name": "Probe", "phones": "+7 900 111-22-33", "preferred_channel": "phone", "language": "ru"},
         refusal=404),),
     "patients/<int:patient_id>/notes/": (Probe(OBJECT, "post", body={"body": "probe"}, refusal=404),),
+    "patients/<int:patient_id>/dependants/": (Probe(OBJECT, "post", body={"full_name": "Probe", "relation": "parent"},
+                                                    refusal=404),),
+    "patients/<int:patient_id>/representatives/": (Probe(OBJECT, "post", body={
+        "who": "#{dependant_id}", "direction": "represented_by", "relation": "family"}, refusal=404),),
+    "patients/<int:patient_id>/representatives/<int:link_id>/remove/": (Probe(OBJECT, "post", refusal=404),),
     "patients/<int:patient_id>/tasks/": (Probe(OBJECT, "post", body={"title": "probe", "owner": "me",
                                                                       "due_at": "2030-01-01T10:00"}, refusal=404),),
     "account/language/": (Probe(SCREEN, "post", body={"language": "ru"}),),
@@ -343,6 +352,7 @@ class World:
     task: Task
     doctor: Doctor
     staff: User  # a receptionist of this branch
+    link: Representative  # she acts for her son, who has no phone of his own
     markers: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -350,7 +360,8 @@ class World:
         return {**self.markers, "branch_id": self.branch.pk, "other_branch_id": self.other_branch.pk,
                 "patient_id": self.patient.pk, "inquiry_id": self.inquiry.pk, "case_id": self.case.pk,
                 "appointment_id": self.appointment.pk, "task_id": self.task.pk, "doctor_id": self.doctor.pk,
-                "next_stage": self.case.next_stages()[0], "import_id": 0,
+                "next_stage": self.case.next_stages()[0], "import_id": 0, "link_id": self.link.pk,
+                "dependant_id": self.link.patient_id,
                 "free_slot": (timezone.now() + timedelta(days=9)).replace(microsecond=0).isoformat()}
 
     def ids(self) -> dict[str, int]:
@@ -370,7 +381,8 @@ class World:
                   CaseTransition.objects.filter(case__patient=self.patient),
                   Appointment.objects.filter(branch=self.branch),
                   Task.objects.filter(branch=self.branch),
-                  PatientNote.objects.filter(patient=self.patient)]
+                  PatientNote.objects.filter(patient=self.patient),
+                  Representative.objects.filter(Q(patient__branch=self.branch) | Q(representative__branch=self.branch))]
         return [list(rows.order_by("pk").values()) for rows in tables]
 
 
@@ -391,12 +403,13 @@ def world_of(*, patient: Patient, branch: Branch, other_branch: Branch, staff: U
     note = f"note-marker-{tag}-5e1b"
     patient_note_add(patient=patient, branch=branch, by=staff, body=note)
     ApiToken.issue(user=staff, name=f"{tag} integration")
+    son = patient_add_dependant(representative=patient, full_name=f"Son {tag}", relation="parent", by=staff)
     patient.refresh_from_db()
     assert patient.email == email and patient.consents.exists()
     digits = phone.lstrip("+")[1:]
     return World(branch=branch, other_branch=other_branch, patient=patient, inquiry=inquiry,
                  case=Case.objects.get(pk=inquiry.case_id), appointment=appointment, task=task, doctor=doctor,
-                 staff=staff, markers={"name": patient.full_name, "phone": phone,
+                 staff=staff, link=son.represented_by.get(), markers={"name": patient.full_name, "phone": phone,
                                        "formatted_phone": patient.display_phone, "phone_digits": digits,
                                        "email": email, "message": message, "task": task_title, "note": note})
 
