@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from clinicflow import gates
 from clinicflow.core import limits
@@ -65,7 +65,7 @@ class MergeOut(Schema):
 @router.post("/{patient_id}/merge", response={201: MergeOut}, summary="Merge another card into this one")
 def merge_patients(request, patient_id: DbId, payload: MergeIn):
     keep, merge = gates.patients_to_merge(request.auth, patient_id, payload.merge_id)
-    return 201, patient_merge(keep=keep, merge=merge, by=request.auth, reason=payload.reason)
+    return Status(201, patient_merge(keep=keep, merge=merge, by=request.auth, reason=payload.reason))
 
 
 @merges_router.post("/{merge_id}/undo", response=MergeOut, summary="Undo a merge (front-office managers, admins)")

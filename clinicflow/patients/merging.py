@@ -99,21 +99,25 @@ def patient_merge(*, keep: Patient, merge: Patient, by, reason: str) -> PatientM
         raise ValidationError({"merge_id": _("A card cannot be merged with itself.")})
     try:
         with transaction.atomic():
-            keep, merge = _locked(keep, merge)
-            record = PatientMerge(kept=keep, merged=merge, by=_person(by), reason=reason[:200])
-            record.steps = {name: step.prepare(keep, merge, record.by) for name, step in merge_steps.items()}
-            record.moved = _move(merge, keep)
-            record.filled = _fill_blanks(keep, merge)
-            Patient.objects.filter(pk=merge.pk).update(merged_into=keep, merged_at=record.at)
-            record.save()
-            PatientNote.objects.create(patient=keep, branch=keep.branch, author=record.by, body=_(
-                "Card #%(card)s merged into this one: %(reason)s") % {"card": merge.pk, "reason": record.reason})
+            record = _merge(*_locked(keep, merge), by=_person(by), reason=reason[:200])
     except IntegrityError:
         # A parallel merge of the same card, or rows a card may hold only once (unique per patient).
         raise ValidationError({"merge_id": _("The cards could not be merged: one of them changed at the same "
                                              "moment, or both hold something a card may hold only once.")}) from None
     merge.refresh_from_db()
     keep.refresh_from_db()
+    return record
+
+
+def _merge(keep: Patient, merge: Patient, *, by, reason: str) -> PatientMerge:
+    record = PatientMerge(kept=keep, merged=merge, by=by, reason=reason)
+    record.steps = {name: step.prepare(keep, merge, by) for name, step in merge_steps.items()}
+    record.moved = _move(merge, keep)
+    record.filled = _fill_blanks(keep, merge)
+    Patient.objects.filter(pk=merge.pk).update(merged_into=keep, merged_at=record.at)
+    record.save()
+    PatientNote.objects.create(patient=keep, branch=keep.branch, author=by, body=_(
+        "Card #%(card)s merged into this one: %(reason)s") % {"card": merge.pk, "reason": reason})
     return record
 
 
