@@ -20,7 +20,7 @@ from clinicflow.compliance.services import consent_record
 from clinicflow.funnel.services import case_lose_if_fresh, case_open_for, lost_reason_named
 from clinicflow.patients.models import Channel, Patient, Representative
 from clinicflow.patients.phones import normalize_phone
-from clinicflow.patients.services import patient_resolve
+from clinicflow.patients.services import patient_current, patient_resolve, phone_owner
 from clinicflow.tasks.models import Task
 
 from .access import inquiries_at_work
@@ -188,9 +188,13 @@ def _delivered(draft: InquiryDraft) -> Inquiry | None:
 def _receive(draft: InquiryDraft, found: dict, branch: Branch, received_at: datetime,
              created_by) -> tuple[Inquiry, Received]:
     # Staff on the phone with the person may fill a card's blanks; an anonymous sender changes no stored patient.
+    # An account that sent its own number proves it owns it (a shared Telegram contact, a WhatsApp number).
+    proven = bool(draft.sender and found["phone"] and draft.number_verified)
     patient, created = patient_resolve(branch=branch, phone=found["phone"], full_name=draft.full_name,
                                        email=draft.email, fill_blanks=created_by is not None,
-                                       address=(draft.channel, draft.sender) if draft.sender else None)
+                                       address=(draft.channel, draft.sender) if draft.sender else None,
+                                       phone_proven=proven)
+    patient = patient_current(patient)  # locked: a merge of this card waits until the delivery is written
     _record_consents(draft, patient, new_patient=created, number_verified=draft.number_verified or bool(created_by))
     # Identity (issue 6): the sender's waiting inquiry may be about someone they act for (Inquiry.contact).
     waiting = None if created else (Inquiry.objects.select_for_update().waiting()
@@ -198,10 +202,25 @@ def _receive(draft: InquiryDraft, found: dict, branch: Branch, received_at: date
                                     .order_by("received_at", "id").first())
     if waiting:
         _join(waiting, draft, received_at)
-        return waiting, Received.JOINED
-    inquiry = _create(draft, found, patient, branch, received_at, created_by)
-    _ask_whom_it_is_about(inquiry, sender_is_new=created)  # identity (issue 6)
-    return inquiry, Received.CREATED
+        inquiry, received = waiting, Received.JOINED
+    else:
+        inquiry, received = _create(draft, found, patient, branch, received_at, created_by), Received.CREATED
+        _ask_whom_it_is_about(inquiry, sender_is_new=created)  # identity (issue 6)
+    if proven:
+        _note_other_owner(inquiry, found["phone"])
+    return inquiry, received
+
+
+def _note_other_owner(inquiry: Inquiry, e164: str) -> None:
+    """The account proved a number that stays on another card (the account's own card is more than a stub):
+    people decide whether the two are one person, so the inquiry says so."""
+    owner = phone_owner(e164)
+    if owner is None or owner.pk == inquiry.patient_id:
+        return
+    text = _("This account also proved the number of card #%(card)s. If they are one person, merge the cards.") % {
+        "card": owner.pk}
+    if not inquiry.messages.filter(direction=Message.Direction.NOTE, body=text).exists():  # once per inquiry
+        Message.objects.create(inquiry=inquiry, direction=Message.Direction.NOTE, body=text)
 
 
 def _join(inquiry: Inquiry, draft: InquiryDraft, received_at: datetime) -> None:
