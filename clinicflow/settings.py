@@ -377,7 +377,6 @@ EMAIL_TIMEOUT = envint("CLINICFLOW_SMTP_TIMEOUT", 20)
 CLINICFLOW_EMAIL_FROM = os.getenv("CLINICFLOW_EMAIL_FROM", "") or os.getenv("CLINICFLOW_IMAP_USER", "")
 
 
-
 # Reverse proxies in front of us (IPs or CIDRs). Only a request from one of them may name the client's
 # address in CLINICFLOW_CLIENT_IP_HEADER; empty (the default), the socket address is the client.
 CLINICFLOW_TRUSTED_PROXIES = envnetworks("CLINICFLOW_TRUSTED_PROXIES")

@@ -95,7 +95,6 @@ def totp_device_remove(*, device: TOTPDevice, code: str) -> CodeCheck:
     return result
 
 
-
 def staff_language_set(*, user, language: str) -> None:
     """Remember the interface language a member of staff chose ("" for the clinic's default).
 

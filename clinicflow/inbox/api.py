@@ -68,7 +68,6 @@ class InquiryIn(Schema):
             referrer=self.referrer, external_id=self.delivery_key(), ip_address=ip or None,
             utm={name: getattr(self, name) for name in Inquiry.UTM_FIELDS if getattr(self, name)})
 
-
     def delivery_key(self) -> str:
         """Clients choose request ids, so two visitors may choose the same one: scope it by the phone.
 

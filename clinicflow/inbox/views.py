@@ -210,6 +210,8 @@ def widget_form(request):
                 return render(request, "inbox/widget_form.html", {"sent": True})
     return render(request, "inbox/widget_form.html", {
         "form": form, "consent_text": consent_text(), "privacy_policy_url": settings.CLINICFLOW_PRIVACY_POLICY_URL})
+
+
 @require_POST
 @gates.patient_reader_required
 def inquiry_set_patient_view(request, inquiry_id):

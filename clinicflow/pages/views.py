@@ -459,6 +459,8 @@ def _patient_named(user, who: str) -> Patient:
     if not gates.may_change_patient(user, found):
         raise ValidationError({"who": _("That patient's card is kept by another branch: it links them.")})
     return gates.patient_for_user(user, found.pk, write=True)
+
+
 @gates.patient_reader_required
 def merge_choose(request, patient_id):
     """Merge with another card…: find the card of the same person (the hits update as one types)."""
@@ -507,6 +509,10 @@ def representative_remove(request, patient_id, link_id):
         representative_unlink(representative=link.representative, patient=link.patient, by=request.user)
         messages.success(request, _("Link removed."))
     return redirect("patients:card", patient.pk)
+
+
+@require_POST
+@gates.patient_reader_required
 def merge_undo(request, merge_id):
     """A manager splits two merged cards again (only while nothing made it impossible)."""
     record = gates.merge_for_user(request.user, merge_id)

@@ -180,6 +180,8 @@ class Representative(models.Model):
 
     def __str__(self):
         return f"{self.representative} → {self.patient} ({self.get_relation_display()})"
+
+
 class PatientMerge(models.Model):
     """Two cards of one person made one: `merged` gave everything it held to `kept`.
 

@@ -42,7 +42,6 @@ class TestTheScopeMatrix:
         assert response.json() == {"detail": f"This token lacks the scope {area}:read."}
 
 
-
 # /api/v1/patients has no write operation yet; test_every_method_but_get_head_options_needs_write covers it.
 @pytest.mark.parametrize("area", WRITES)
 class TestWrites:

@@ -148,8 +148,6 @@ def test_a_second_run_refuses_without_duplicating_in_the_clinics_language(demo):
     assert Patient.objects.count() == patients
 
 
-
-
 @pytest.mark.django_db
 def test_every_doctor_has_a_local_schedule_and_the_demo_can_book_a_free_slot(demo):
     from clinicflow.clinic.models import ClinicSettings

@@ -89,7 +89,6 @@ class TestFreeSlots:
         register_slot_source(lambda **kwargs: [offered])
         assert free_slots(branch=moscow, start=at(MONDAY, 0), end=at(MONDAY, 23)) == [offered]
 
-
     def test_a_failing_mis_source_is_reported_as_unavailable(self, moscow, settings, monkeypatch):
         settings.CLINICFLOW_MIS_BASE_URL = "http://mis.local/fhir"
         monkeypatch.setattr(slots_module, "_source", {})
