@@ -21,6 +21,15 @@ class Malformed(Exception):
     """The body is not what this provider sends: answered 400, nothing saved."""
 
 
+class SendFailed(Exception):
+    """The provider did not take our message. `retry`: trying again later may work (a timeout, a 5xx, a rate
+    limit); False: it never will as it stands (a blocked bot, an unknown chat, a bad token)."""
+
+    def __init__(self, message: str, retry: bool):
+        super().__init__(message)
+        self.retry = retry
+
+
 @dataclass(frozen=True)
 class DeliveryReport:
     """The provider tells how far a message we sent got (sent, delivered, read, failed with its error)."""

@@ -9,6 +9,7 @@ from .base import Adapter
 
 # Webhook path under /hooks/ → the adapter class (imported when first used).
 ADAPTERS: dict[str, str] = {
+    "telegram": "clinicflow.channels.telegram.Telegram",
 }
 
 
