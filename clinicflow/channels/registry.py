@@ -10,6 +10,7 @@ from .base import Adapter
 # Webhook path under /hooks/ → the adapter class (imported when first used).
 ADAPTERS: dict[str, str] = {
     "telegram": "clinicflow.channels.telegram.Telegram",
+    "max": "clinicflow.channels.max.Max",
 }
 
 
