@@ -11,6 +11,7 @@ from .base import Adapter
 ADAPTERS: dict[str, str] = {
     "telegram": "clinicflow.channels.telegram.Telegram",
     "max": "clinicflow.channels.max.Max",
+    "vk": "clinicflow.channels.vk.Vk",
 }
 
 
