@@ -167,6 +167,10 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     # The invitation link of a new member of staff (a password-reset token); asked with a made-up one.
     "account/set-password/<uidb64>/<token>/": (Probe(PUBLIC),),
     "account/set-password/done/": (Probe(PUBLIC),),
+    # Messenger webhooks: no session, the provider's secret instead (404 while the channel is not configured).
+    "hooks/telegram": (Probe(PUBLIC),),
+    "hooks/max": (Probe(PUBLIC),),
+    "hooks/vk": (Probe(PUBLIC),),
 }
 
 # API operations from the OpenAPI schema, keyed by (method, path).
