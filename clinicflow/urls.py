@@ -24,7 +24,9 @@ urlpatterns = [
     path("", include("clinicflow.reports.urls")),
     path("", include("clinicflow.imports.urls")),
     path("", include("clinicflow.tasks.urls")),
+    path("", include("clinicflow.scheduling.urls")),
     path("", include("clinicflow.accounts.urls")),
+    path("", include("clinicflow.mis.urls")),
 ]
 
 admin.site.site_header = "clinicflow"

@@ -17,7 +17,8 @@ from clinicflow.inbox.models import Message
 from clinicflow.patients.models import Channel
 
 from .base import Adapter, Event, Malformed, SendFailed, same
-from .messenger import json_object, own_message, provider_call, sent_at
+from .messenger import json_object, own_message, sent_at
+from .outbound import answer_json, provider_post
 
 Kind = Message.Kind
 KINDS = {"image": Kind.IMAGE, "video": Kind.VIDEO, "audio": Kind.VOICE, "file": Kind.FILE, "sticker": Kind.STICKER,
@@ -113,12 +114,12 @@ def send(*, to: str, text: str, **kw) -> str:
     token = settings.CLINICFLOW_MAX_BOT_TOKEN
     if not token:
         raise SendFailed("CLINICFLOW_MAX_BOT_TOKEN is not set", retry=False)
-    status, answer = provider_call("POST", f"{settings.CLINICFLOW_MAX_API_BASE.rstrip('/')}/messages",
-                                   provider="MAX", params={"user_id": to}, json={"text": text},
-                                   headers={"Authorization": token})
-    mid = ((answer.get("message") or {}).get("body") or {}).get("mid") if status == 200 else None
+    response = provider_post(f"{settings.CLINICFLOW_MAX_API_BASE.rstrip('/')}/messages", provider="MAX",
+                             params={"user_id": to}, json={"text": text}, headers={"Authorization": token})
+    answer = answer_json(response, provider="MAX")
+    mid = ((answer.get("message") or {}).get("body") or {}).get("mid") if response.status_code == 200 else None
     if not mid:
         # 401 a revoked token, 403 the person blocked the bot, 404 no such user: retrying will not help.
-        raise SendFailed(f"MAX refused ({status}): {answer.get('code', '')} {answer.get('message', '')}"[:500],
-                         retry=False)
+        raise SendFailed(f"MAX refused ({response.status_code}): {answer.get('code', '')} "
+                         f"{answer.get('message', '')}"[:500], retry=False)
     return str(mid)

@@ -1,19 +1,16 @@
 """What the messenger bots (Telegram, MAX, VK) have in common, so that each of their modules holds only its
-provider's wire format: a JSON body or Malformed, the provider's clock, a person's own message as a draft,
-and one outbound HTTP call with timeouts whose failures say whether a retry may help."""
+provider's wire format: a JSON body or Malformed, the provider's clock, a person's own message as a draft.
+(Their outbound calls go through `outbound`, like every channel's.)"""
 
 import json
 from datetime import UTC, datetime
 
-import httpx
 from django.utils import timezone
 
 from clinicflow.inbox.services import InquiryDraft
 
-from .base import Malformed, SendFailed
+from .base import Malformed
 
-# A provider that does not answer within this long is retried later by the outbox, not waited for.
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # Marks a line that is a later version of a message already in the conversation. A sign, not a word: the
 # conversation stores what arrived, and a word would be frozen in the language of the moment it came in.
 EDITED = "✎ "
@@ -53,22 +50,3 @@ def plus_phone(phone: str) -> str:
     without it, the number would be read as a local one."""
     phone = phone.strip()
     return f"+{phone}" if phone and phone[0].isdigit() else phone
-
-
-def provider_call(method: str, url: str, *, provider: str, **request) -> tuple[int, dict]:
-    """One call to a provider's API: (HTTP status, JSON answer or {}). Raises SendFailed(retry=True) when
-    the provider could not be reached, took too long, was overloaded (5xx) or asked us to slow down (429);
-    what a 4xx means is the caller's to read."""
-    try:
-        response = httpx.request(method, url, timeout=TIMEOUT, **request)
-    except httpx.HTTPError as exc:
-        raise SendFailed(f"{provider} unreachable: {type(exc).__name__}", retry=True) from exc
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = {}
-    if not isinstance(answer, dict):
-        answer = {}
-    if response.status_code == 429 or response.status_code >= 500:
-        raise SendFailed(f"{provider} answered {response.status_code}: {str(answer)[:200]}", retry=True)
-    return response.status_code, answer

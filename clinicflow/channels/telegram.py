@@ -13,7 +13,8 @@ from clinicflow.inbox.models import Message
 from clinicflow.patients.models import Channel
 
 from .base import Adapter, Event, Malformed, SendFailed, same
-from .messenger import json_object, own_message, provider_call, sent_at
+from .messenger import json_object, own_message, sent_at
+from .outbound import answer_json, provider_post
 
 Kind = Message.Kind
 # The first of these a message carries names its kind; text and captions are kept whatever the kind.
@@ -93,9 +94,11 @@ def send(*, to: str, text: str, **kw) -> str:
     if not token:
         raise SendFailed("CLINICFLOW_TELEGRAM_BOT_TOKEN is not set", retry=False)
     url = f"{settings.CLINICFLOW_TELEGRAM_API_BASE.rstrip('/')}/bot{token}/sendMessage"
-    status, answer = provider_call("POST", url, provider="Telegram", json={"chat_id": to, "text": text})
+    response = provider_post(url, provider="Telegram", json={"chat_id": to, "text": text})
+    answer = answer_json(response, provider="Telegram")
     result = answer.get("result") if answer.get("ok") else None
     if not isinstance(result, dict) or "message_id" not in result:
         # 400 chat not found, 403 the person blocked the bot, 401 a revoked token: retrying will not help.
-        raise SendFailed(f"Telegram refused ({status}): {answer.get('description', '')}"[:500], retry=False)
+        raise SendFailed(f"Telegram refused ({response.status_code}): {answer.get('description', '')}"[:500],
+                         retry=False)
     return f"{to}:{result['message_id']}"

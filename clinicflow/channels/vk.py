@@ -19,7 +19,8 @@ from clinicflow.inbox.models import Message
 from clinicflow.patients.models import Channel
 
 from .base import Adapter, Event, Malformed, SendFailed, same
-from .messenger import json_object, own_message, provider_call, sent_at
+from .messenger import json_object, own_message, sent_at
+from .outbound import answer_json, provider_post
 
 API_VERSION = "5.199"
 GROUP_CHATS = 2_000_000_000
@@ -103,14 +104,15 @@ def send(*, to: str, text: str, key: str = "", **kw) -> str:
     if not token:
         raise SendFailed("CLINICFLOW_VK_TOKEN is not set", retry=False)
     form = {"peer_id": to, "message": text, "random_id": random_id(key), "access_token": token, "v": API_VERSION}
-    status, answer = provider_call("POST", f"{settings.CLINICFLOW_VK_API_BASE.rstrip('/')}/method/messages.send",
-                                   provider="VK", data=form)
+    response = provider_post(f"{settings.CLINICFLOW_VK_API_BASE.rstrip('/')}/method/messages.send",
+                             provider="VK", data=form)
+    answer = answer_json(response, provider="VK")
     if isinstance(answer.get("response"), int):
         return str(answer["response"])
     error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
     # VK answers its errors with HTTP 200 and an error object.
-    raise SendFailed(f"VK refused ({status}): {error.get('error_code', '')} {error.get('error_msg', '')}"[:500],
-                     retry=error.get("error_code") in RETRY_LATER)
+    raise SendFailed(f"VK refused ({response.status_code}): {error.get('error_code', '')} "
+                     f"{error.get('error_msg', '')}"[:500], retry=error.get("error_code") in RETRY_LATER)
 
 
 def random_id(key: str) -> int:

@@ -13,7 +13,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 
 # The live queue's background refresh sends this header: a screen left open is not a person at work.
@@ -107,3 +107,35 @@ def unstorable_field(request) -> str | None:
             if UNSTORABLE.search(name) or any(UNSTORABLE.search(value) for value in values):
                 return name
     return None
+
+
+class WidgetCorsMiddleware:
+    """Lets the clinic's own websites (CLINICFLOW_WIDGET_ORIGINS) call the public API from the embedded widget.
+
+    Only /api/v1/public/ answers other origins, and only those listed: a browser on any other site gets no
+    CORS headers, so it cannot read the answer (and a preflight is refused, so it cannot send JSON at all).
+    No credentials are ever allowed: the widget needs no cookies.
+    """
+
+    PREFIX = "/api/v1/public/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        origin = request.headers.get("Origin", "")
+        if not request.path.startswith(self.PREFIX) or not origin:
+            return self.get_response(request)
+        allowed = origin.rstrip("/") in settings.CLINICFLOW_WIDGET_ORIGINS
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            response = HttpResponse(status=204 if allowed else 403)
+            if allowed:
+                response["Access-Control-Allow-Methods"] = "GET, POST"
+                response["Access-Control-Allow-Headers"] = "Content-Type"
+                response["Access-Control-Max-Age"] = "600"
+        else:
+            response = self.get_response(request)
+        if allowed:
+            response["Access-Control-Allow-Origin"] = origin
+        patch_vary_headers(response, ["Origin"])
+        return response

@@ -1,11 +1,14 @@
 import hashlib
 from datetime import datetime
+from typing import Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
+from clinicflow.clinic.models import Branch, ClinicSettings
 from clinicflow.core import limits
 from clinicflow.core.api_types import DbId, Flag, Limit, MustBeTrue, PageUrl, Text, one_of
 from clinicflow.core.ratelimit import client_ip, rate_limit_allows
@@ -13,7 +16,7 @@ from clinicflow.patients.models import Channel
 
 from .access import inquiries_visible_to, inquiry_for_user
 from .models import Inquiry
-from .services import InquiryDraft, Received, inquiry_receive, inquiry_respond, inquiry_take
+from .services import InquiryDraft, Received, consent_text, inquiry_receive, inquiry_respond, inquiry_take
 
 router = Router(tags=["inquiries"])
 public_router = Router(tags=["public"], auth=None)
@@ -125,6 +128,46 @@ def _receive(draft: InquiryDraft, created_by=None) -> tuple[Inquiry, Received]:
     except ValidationError as exc:
         raise ValidationError({API_FIELD_NAMES.get(name, name): messages
                                for name, messages in exc.message_dict.items()}) from None
+
+
+class WidgetBranch(Schema):
+    id: int
+    name: str
+    address: str
+
+
+class WidgetConfig(Schema):
+    language: str
+    consent_text: str
+    consent_text_version: str
+    privacy_policy_url: str
+    branches: list[WidgetBranch]
+    labels: dict[str, str]
+
+
+def widget_labels() -> dict[str, str]:
+    """Everything the widget writes, in the active language (the widget carries no text of its own)."""
+    return {
+        "title": _("Leave a request"), "name": _("Your name"), "phone": _("Phone"), "comment": _("Comment"),
+        "branch": _("Branch"), "marketing": _("Send me news and offers of the clinic"),
+        "send": _("Send"), "sending": _("Sending…"),
+        "thanks": _("Thank you! We will call you back soon."),
+        "phone_required": _("Enter a phone number."),
+        "consent_required": _("Please agree to the processing of personal data."),
+        "failed": _("Could not send the request. Please call us or try again."),
+        "privacy": _("Privacy policy"),
+    }
+
+
+@public_router.get("/widget", response=WidgetConfig, summary="The website widget's texts and branches")
+def widget_config(request, lang: Literal["", "ru", "en"] = ""):
+    """What the embedded widget shows, in Russian or English (default: the clinic's language)."""
+    language = lang or ClinicSettings.load().default_language
+    with translation.override(language):
+        return {"language": language, "consent_text": consent_text(),
+                "consent_text_version": settings.CLINICFLOW_CONSENT_TEXT_VERSION,
+                "privacy_policy_url": settings.CLINICFLOW_PRIVACY_POLICY_URL,
+                "branches": list(Branch.objects.order_by("name")), "labels": widget_labels()}
 
 
 @public_router.post("/inquiries", response={201: InquiryAccepted, 200: InquiryAccepted, 429: Problem},

@@ -41,3 +41,31 @@ class PhoneInquiryForm(forms.Form):
     text = forms.CharField(label=_("What the caller wants"), max_length=limits.COMMENT,
                            widget=forms.Textarea(attrs={"rows": 3}), required=False)
     consent = forms.BooleanField(label=_("The caller agreed to the processing of personal data"), required=False)
+
+
+class WebsiteInquiryForm(forms.Form):
+    """The website widget's form for a browser without JavaScript (served by the CRM at /widget/form/)."""
+
+    full_name = forms.CharField(label=_("Your name"), max_length=limits.NAME, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=limits.PHONE)
+    branch = forms.ModelChoiceField(Branch.objects.order_by("name"), label=_("Branch"), required=False)
+    text = forms.CharField(label=_("Comment"), max_length=limits.COMMENT, required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    consent = forms.BooleanField(required=False)
+    marketing_consent = forms.BooleanField(label=_("Send me news and offers of the clinic"), required=False)
+    # Invisible to people (the page hides it), irresistible to form-filling bots.
+    website = forms.CharField(required=False, widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs.setdefault("class", "form-check-input")
+            elif name != "website":
+                field.widget.attrs.setdefault("class", "form-select" if isinstance(field.widget, forms.Select)
+                                              else "form-control")
+
+    def clean_consent(self):
+        if not self.cleaned_data["consent"]:
+            raise forms.ValidationError(CONSENT_REQUIRED)
+        return True

@@ -1,4 +1,6 @@
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import views
 
@@ -12,4 +14,7 @@ urlpatterns = [
     path("inquiries/<int:inquiry_id>/respond/", views.inquiry_respond_view, name="respond"),
     path("inquiries/<int:inquiry_id>/close/", views.inquiry_close_view, name="close"),
     path("inquiries/<int:inquiry_id>/apply-given/", views.inquiry_apply_given_view, name="apply_given"),
+    path("widget/form/", views.widget_form, name="widget_form"),
+    # <script src="https://<crm>/widget.js">: the short, stable address clinics paste into their sites.
+    path("widget.js", RedirectView.as_view(url=static("clinicflow/widget.js")), name="widget_js"),
 ]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -8,14 +9,17 @@ from django.views.decorators.http import require_POST
 
 from clinicflow import gates
 from clinicflow.core import limits
+from clinicflow.core.ratelimit import client_ip, rate_limit_allows
 from clinicflow.funnel.models import IntakeQuestion
 from clinicflow.patients.models import Channel
 
 from .access import inquiry_for_user
-from .forms import PhoneInquiryForm
+from .forms import PhoneInquiryForm, WebsiteInquiryForm
+from .models import Inquiry
 from .queue import queue_for, queue_unchanged
 from .services import (
     InquiryDraft,
+    consent_text,
     inquiry_apply_given,
     inquiry_close,
     inquiry_receive,
@@ -158,3 +162,37 @@ def inquiry_next_view(request):
         return redirect("inbox:queue")
     inquiry_for_user(request.user, inquiry.pk, write=True)  # taking it changed it: the access log says who
     return redirect("inbox:inquiry", inquiry.pk)
+
+
+def widget_form(request):
+    """The website widget without JavaScript: the same inquiry, as a plain form on the CRM's own page.
+
+    The clinic's site links here (`<noscript>`), passing its utm_* tags (and `branch`) in the address.
+    """
+    utm = {name: request.GET.get(name, "")[:200] for name in Inquiry.UTM_FIELDS if request.GET.get(name)}
+    form = WebsiteInquiryForm(request.POST or None, initial={"branch": request.GET.get("branch")})
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["website"]:
+            return render(request, "inbox/widget_form.html", {"sent": True})  # a bot: thanked, nothing saved
+        ip = client_ip(request)
+        if not rate_limit_allows(scope="public-inquiry", client=ip, limit=settings.CLINICFLOW_PUBLIC_RATE_LIMIT):
+            form.add_error(None, _("Too many inquiries from this address; try again in a minute."))
+        else:
+            data = form.cleaned_data
+            # The page of the clinic's site that linked here is where the visitor was.
+            landing = request.META.get("HTTP_REFERER", "")[:1000]
+            draft = InquiryDraft(
+                channel=Channel.WEB, phone=data["phone"], full_name=data["full_name"], text=data["text"],
+                consent=True, marketing_consent=data["marketing_consent"],
+                consent_text_version=settings.CLINICFLOW_CONSENT_TEXT_VERSION,
+                branch_id=data["branch"] and data["branch"].pk, utm=utm, ip_address=ip or None,
+                page_url=landing if landing.startswith(("http://", "https://")) else "")
+            try:
+                inquiry_receive(draft=draft)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                return render(request, "inbox/widget_form.html", {"sent": True})
+    return render(request, "inbox/widget_form.html", {
+        "form": form, "consent_text": consent_text(), "privacy_policy_url": settings.CLINICFLOW_PRIVACY_POLICY_URL})

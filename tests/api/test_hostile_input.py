@@ -90,7 +90,7 @@ def test_the_schema_lists_text_fields_of_every_kind():
     kinds = {param.values[2] for param in TEXT_FIELDS}
     assert kinds == {"query", "body", "answers"}
     assert len(TEXT_FIELDS) >= 20
-    assert {param.values[3] for param in CHOICE_PARAMETERS} == {"status", "view", "stage"}
+    assert {param.values[3] for param in CHOICE_PARAMETERS} == {"status", "view", "stage", "lang"}
 
 
 def _send(client, auth, method, path, where, name, value):

@@ -1,77 +1,69 @@
-"""A provider's API on 127.0.0.1 for outbound tests: it records what we sent and answers what the test
-queued, in the provider's own wire format (the tests write those answers). No network beyond localhost.
-
-    with FakeProvider() as provider:
-        provider.answer(200, {"ok": True, "result": {"message_id": 7}})
-        ... settings.X_API_BASE = provider.url ...
-        provider.requests[0].json
-"""
+"""A provider's API on 127.0.0.1 for tests. It records each request and answers what the test queued, written
+in the provider's own wire format (the JSON its documentation shows), so the code under test speaks real HTTP."""
 
 import json
 import threading
+from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl
 
 
 @dataclass
-class Received:
+class Recorded:
     method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
+    path: str  # with its query string
+    headers: dict
     body: bytes
 
-    @property
     def json(self):
         return json.loads(self.body)
 
-    @property
-    def form(self) -> dict[str, str]:
-        return {name: values[-1] for name, values in parse_qs(self.body.decode()).items()}
+    def form(self) -> dict:
+        return dict(parse_qsl(self.body.decode(), keep_blank_values=True))
 
 
 class FakeProvider:
     def __init__(self):
-        self.requests: list[Received] = []
-        self.answers: list[tuple[int, bytes, float]] = []
-        provider = self
+        self.requests: list[Recorded] = []
+        self._answers: deque = deque()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
-        class Handler(BaseHTTPRequestHandler):
-            def _any(self):
-                size = int(self.headers.get("Content-Length") or 0)
-                parts = urlsplit(self.path)
-                provider.requests.append(Received(self.command, parts.path, parse_qs(parts.query),
-                                                  dict(self.headers), self.rfile.read(size)))
-                status, body, delay = provider.answers.pop(0) if provider.answers else (200, b"{}", 0)
-                if delay:
-                    threading.Event().wait(delay)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+    def answer(self, status: int = 200, json_body=None, body: bytes = b"", content_type="application/json"):
+        """Queue the answer to the next request."""
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+        self._answers.append((status, body, content_type))
 
-            do_GET = do_POST = do_PUT = do_DELETE = _any
+    def _respond(self, request: Recorded) -> tuple[int, bytes, str]:
+        self.requests.append(request)
+        return self._answers.popleft() if self._answers else (500, b"no answer queued", "text/plain")
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True  # a deliberately slow answer must not hold the test's end
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-
-    def answer(self, status: int, body: dict | str | bytes, *, delay: float = 0) -> None:
-        """Queue the next answer (answered in order; an empty queue answers 200 {})."""
-        if not isinstance(body, bytes):
-            body = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-        raw = body
-        self.answers.append((status, raw, delay))
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    def start(self):
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _handler_for(provider: FakeProvider):
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            request = Recorded(self.command, self.path, dict(self.headers), self.rfile.read(length))
+            status, body, content_type = provider._respond(request)
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _serve
+
+        def log_message(self, *args):  # quiet test output
+            pass
+
+    return Handler

@@ -14,8 +14,6 @@ from clinicflow.clinic.models import ClinicSettings
 from clinicflow.inbox.models import Inquiry, Message
 from clinicflow.patients.models import Patient
 
-from .fake_provider import FakeProvider
-
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # 11:00 in Moscow, a Tuesday
 SENT = int(NOW.timestamp() * 1000) - 60_000
 SECRET = "max-s3cret"
@@ -152,11 +150,10 @@ def test_a_body_that_is_no_update_is_refused_and_nothing_is_saved(post, raw):
 
 
 @pytest.fixture
-def bot(settings):
-    with FakeProvider() as provider:
-        settings.CLINICFLOW_MAX_API_BASE = provider.url
-        settings.CLINICFLOW_MAX_BOT_TOKEN = "max-token"
-        yield provider
+def bot(settings, fake_provider):
+    settings.CLINICFLOW_MAX_API_BASE = fake_provider.url
+    settings.CLINICFLOW_MAX_BOT_TOKEN = "max-token"
+    return fake_provider
 
 
 def test_send_posts_to_messages_and_returns_the_mid(bot):
@@ -164,7 +161,7 @@ def test_send_posts_to_messages_and_returns_the_mid(bot):
                                  "timestamp": SENT, "body": {"mid": "mid.out1", "seq": 1, "text": "See you"}}})
     assert max_channel.send(to="123456789", text="See you") == "mid.out1"
     sent = bot.requests[0]
-    assert (sent.path, sent.query, sent.json) == ("/messages", {"user_id": ["123456789"]}, {"text": "See you"})
+    assert (sent.path, sent.json()) == ("/messages?user_id=123456789", {"text": "See you"})
     assert sent.headers["Authorization"] == "max-token"
 
 

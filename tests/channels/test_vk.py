@@ -14,8 +14,6 @@ from clinicflow.clinic.models import ClinicSettings
 from clinicflow.inbox.models import Inquiry, Message
 from clinicflow.patients.models import Patient
 
-from .fake_provider import FakeProvider
-
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # 11:00 in Moscow, a Tuesday
 SENT = int(NOW.timestamp()) - 60
 SECRET = "vk-s3cret"
@@ -137,11 +135,10 @@ def test_without_its_secret_or_confirmation_the_channel_does_not_exist(client, m
 
 
 @pytest.fixture
-def api(settings):
-    with FakeProvider() as provider:
-        settings.CLINICFLOW_VK_API_BASE = provider.url
-        settings.CLINICFLOW_VK_TOKEN = "vk1.a.token"
-        yield provider
+def api(settings, fake_provider):
+    settings.CLINICFLOW_VK_API_BASE = fake_provider.url
+    settings.CLINICFLOW_VK_TOKEN = "vk1.a.token"
+    return fake_provider
 
 
 def test_send_calls_messages_send_with_a_random_id_that_repeats_for_the_same_message(api):
@@ -149,7 +146,7 @@ def test_send_calls_messages_send_with_a_random_id_that_repeats_for_the_same_mes
     api.answer(200, {"response": 185})
     assert vk.send(to=str(ANNA), text="See you", key="outbox:17") == "185"
     vk.send(to=str(ANNA), text="See you", key="outbox:17")
-    first, again = (request.form for request in api.requests)
+    first, again = (request.form() for request in api.requests)
     assert api.requests[0].path == "/method/messages.send"
     assert {k: first[k] for k in ("peer_id", "message", "access_token", "v")} == {
         "peer_id": str(ANNA), "message": "See you", "access_token": "vk1.a.token", "v": "5.199"}

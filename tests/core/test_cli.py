@@ -31,6 +31,12 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def workers_of(pid: int) -> list[int]:
+    """The children that are workers (`run --demo` also starts the demo MIS)."""
+    return [child for child in children_of(pid)
+            if b"worker" in Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")]
+
+
 def get_json(url: str):
     with urllib.request.urlopen(url, timeout=2) as response:
         return json.load(response)
@@ -40,11 +46,13 @@ def test_run_with_demo_serves_the_clinic_restarts_a_dead_worker_and_stops_on_sig
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the embedded default: SQLite
     env["CLINICFLOW_DATA_DIR"] = str(tmp_path)
+    env["CLINICFLOW_MIS_SIM_PORT"] = str(free_port())
+    env.pop("CLINICFLOW_MIS_BASE_URL", None)
     server = subprocess.Popen([sys.executable, "-m", "clinicflow.cli", "run", "--demo", "--port", str(port)],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         health = None
-        for _ in range(120):
+        for _ in range(240):  # a loaded machine (CI shares its cores) takes a while for the demo
             try:
                 health = get_json(f"http://127.0.0.1:{port}/healthz")
                 if health["worker"]["status"] == "ok":
@@ -57,7 +65,15 @@ def test_run_with_demo_serves_the_clinic_restarts_a_dead_worker_and_stops_on_sig
             assert login.status == 200
         assert health["worker"]["restarts"] == 0
         # The worker dies (an out-of-memory kill, say): run notices, says so, and starts another one.
-        [worker] = children_of(server.pid)
+        # The demo MIS is up and connected: its FHIR metadata answers.
+        for _ in range(120):
+            try:
+                metadata = get_json(f"http://127.0.0.1:{env['CLINICFLOW_MIS_SIM_PORT']}/fhir/metadata")
+                break
+            except OSError:
+                time.sleep(0.25)
+        assert metadata["fhirVersion"] == "4.0.1"
+        [worker] = workers_of(server.pid)
         os.kill(worker, signal.SIGKILL)
         for _ in range(120):
             health = get_json(f"http://127.0.0.1:{port}/healthz")
@@ -67,7 +83,7 @@ def test_run_with_demo_serves_the_clinic_restarts_a_dead_worker_and_stops_on_sig
             time.sleep(0.25)
         assert health["worker"]["restarts"] == 1, health
         assert health["worker"]["last_exit_code"] == -signal.SIGKILL
-        assert children_of(server.pid) not in ([], [worker])
+        assert workers_of(server.pid) not in ([], [worker])
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
@@ -77,3 +93,4 @@ def test_run_with_demo_serves_the_clinic_restarts_a_dead_worker_and_stops_on_sig
     assert "stopped" in output  # the worker went down with the server
     assert output.count("exited unexpectedly with code -9; restart 1 in 1 s") == 1, output
     assert (tmp_path / "clinicflow.sqlite3").exists()
+    assert "demo MIS (FHIR R4) on" in output

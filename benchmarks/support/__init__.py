@@ -1,0 +1,1 @@
+"""Code the benchmark scripts share (not itself a benchmark: .ci/run runs benchmarks/*.py only)."""
