@@ -25,7 +25,7 @@ class BearerToken(HttpBearer):
         api_token = ApiToken.authenticate(token)
         if api_token is None or not is_staff_member(api_token.user):
             return None
-        area = request.path.removeprefix(reverse("api:api-root")).split("/", 1)[0]
+        area = TokenScope.area_of(request.path.removeprefix(reverse("api:api-root")).split("/", 1)[0])
         scope = TokenScope.needed(area=area, method=request.method)
         if area not in TokenScope.AREAS or not api_token.allows(scope):
             raise ninja_errors.HttpError(403, _("This token lacks the scope %(scope)s.") % {"scope": scope})
@@ -161,6 +161,7 @@ def _add_routers():
     from clinicflow.funnel.api import router as cases
     from clinicflow.inbox.api import public_router
     from clinicflow.inbox.api import router as inquiries
+    from clinicflow.pages.api import merges_router as patient_merges
     from clinicflow.pages.api import router as patients
     from clinicflow.pages.public_booking import router as public_booking
     from clinicflow.scheduling.api import router as appointments
@@ -169,6 +170,7 @@ def _add_routers():
     api.add_router("/public", public_router)
     api.add_router("/public", public_booking)
     api.add_router("/patients", patients)
+    api.add_router("/patient-merges", patient_merges)
     api.add_router("/inquiries", inquiries)
     api.add_router("/cases", cases)
     api.add_router("/appointments", appointments)

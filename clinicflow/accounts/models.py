@@ -73,10 +73,17 @@ class TokenScope:
     """
 
     AREAS = ("patients", "inquiries", "cases", "appointments", "tasks")
+    # Routers whose operations take another area's scopes: undoing a patient merge is a patient write.
+    SHARED = {"patient-merges": "patients"}
     READ, WRITE = "read", "write"
     ALL = tuple(f"{area}:{level}" for area in AREAS for level in ("read", "write"))
     # Methods that only read; anything else (POST, PUT, PATCH, DELETE, ...) writes.
     READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    @classmethod
+    def area_of(cls, segment: str) -> str:
+        """The area of an API path's first segment."""
+        return cls.SHARED.get(segment, segment)
 
     @classmethod
     def needed(cls, *, area: str, method: str) -> str:

@@ -18,16 +18,17 @@ Single reads of something tied to a patient are written to the access log.
 
 from functools import wraps
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from clinicflow.accounts.decorators import staff_required
 from clinicflow.accounts.models import Role, is_staff_member, user_branch_ids, user_roles
 from clinicflow.clinic.models import Branch, ClinicSettings
 from clinicflow.compliance.models import AccessLogEntry
 from clinicflow.compliance.services import access_record
-from clinicflow.patients.models import Patient
+from clinicflow.patients.models import Patient, PatientMerge
 
 PATIENT_ROLES = frozenset({Role.RECEPTIONIST, Role.FRONT_OFFICE_MANAGER, Role.CLINIC_ADMIN})
 Action = AccessLogEntry.Action
@@ -118,16 +119,20 @@ def branch_for_user(user, branch_id) -> Branch | None:
 # --- patients ----------------------------------------------------------------------------------
 
 
-def patients_visible_to(user) -> QuerySet:
-    """Patients the user may read: every one when shared; else those any of the user's branches deals with."""
+def patients_visible_to(user, *, merged: bool = False) -> QuerySet:
+    """Patients the user may read: every one when shared; else those any of the user's branches deals with.
+
+    Cards merged into another are left out (their data is on the kept card) unless `merged` asks for them.
+    """
     if not reads_patients(user):
         return Patient.objects.none()
+    patients = Patient.objects.all() if merged else Patient.objects.current()
     branch_ids = read_branch_ids(user)
     if branch_ids is None:
-        return Patient.objects.all()
+        return patients
     dealt_with = (Q(branch__in=branch_ids) | Q(inquiries__branch__in=branch_ids) | Q(cases__branch__in=branch_ids)
                   | Q(appointments__branch__in=branch_ids) | Q(tasks__branch__in=branch_ids))
-    return Patient.objects.filter(pk__in=Patient.objects.filter(dealt_with).values("pk"))
+    return patients.filter(pk__in=Patient.objects.filter(dealt_with).values("pk"))
 
 
 def patient_for_user(user, patient_id, *, write: bool = False) -> Patient:
@@ -148,6 +153,52 @@ def patient_for_user(user, patient_id, *, write: bool = False) -> Patient:
     access_record(user=user, action=Action.WRITE if write else Action.READ, patient_ids=[patient.pk],
                   target=f"patient:{patient.pk}")
     return patient
+
+
+def merged_card_for_user(user, patient_id) -> int | None:
+    """For a card merged into another: the id of the card that holds its data now, if the user may read it."""
+    card = Patient.objects.filter(pk=patient_id, merged_into__isnull=False).first() if str(patient_id).isdigit() \
+        else None
+    while card is not None and card.merged_into_id is not None:
+        card = Patient.objects.get(pk=card.merged_into_id)
+    return card.pk if card is not None and patients_visible_to(user).filter(pk=card.pk).exists() else None
+
+
+def patients_to_merge(user, keep_id, merge_id) -> tuple[Patient, Patient]:
+    """The two cards of a merge, each opened for change through the gate (so each is a logged write).
+
+    Anyone who works with patients may merge two cards of branches they change. In a clinic whose branches
+    keep their own patients, two cards of different home branches are two branches' records: refused.
+    """
+    keep = patient_for_user(user, keep_id, write=True)
+    merge = patient_for_user(user, merge_id, write=True)
+    if keep.branch_id != merge.branch_id and not ClinicSettings.load().patients_shared:
+        raise ValidationError({"merge_id": _(
+            "These cards belong to different branches, and each branch keeps its own patients: they cannot be "
+            "merged.")})
+    return keep, merge
+
+
+def may_undo_merges(user) -> bool:
+    """Undoing a merge is a manager's decision: front-office managers, clinic admins and superusers."""
+    return reads_patients(user) and (user.is_superuser or bool(
+        user_roles(user) & {Role.FRONT_OFFICE_MANAGER, Role.CLINIC_ADMIN}))
+
+
+def merge_for_user(user, merge_id) -> PatientMerge:
+    """A merge the user may undo: 404 unless the user reads its kept card, 403 unless a manager who changes
+    both cards' branches. Both cards are logged as written."""
+    if not reads_patients(user):
+        raise PermissionDenied
+    record = PatientMerge.objects.select_related("kept", "merged").filter(pk=merge_id).first() \
+        if str(merge_id).isdigit() else None
+    if record is None or not patients_visible_to(user, merged=True).filter(pk=record.kept_id).exists():
+        raise Http404
+    if not may_undo_merges(user) or not all(_may_change(user, card.branch_id) for card in (record.kept, record.merged)):
+        raise PermissionDenied
+    access_record(user=user, action=Action.WRITE, patient_ids=[record.kept_id, record.merged_id],
+                  target=f"merge:{record.pk}")
+    return record
 
 
 def patients_changeable_by(user) -> QuerySet:

@@ -16,5 +16,5 @@ def inquiries_at_work(user):
 
 
 def inquiry_for_user(user, inquiry_id, *, write: bool = False) -> Inquiry:
-    queryset = Inquiry.objects.select_related("branch", "case", "specialty", "service", "patient")
+    queryset = Inquiry.objects.select_related("branch", "case", "specialty", "service", "patient", "contact")
     return gates.one_for_user(queryset, user, inquiry_id, write=write)

@@ -93,6 +93,8 @@ class InquiryAccepted(Schema):
 class InquiryOut(Schema):
     id: int
     patient_id: int
+    contact_id: int | None = Field(description="Who wrote, when not the patient (a parent for a child)")
+    about_confirmed: bool = Field(description="False while the sender acts for others and nobody said for whom")
     case_id: int | None
     branch_id: int
     channel: str

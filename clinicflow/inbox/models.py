@@ -33,7 +33,13 @@ class Inquiry(models.Model):
     WAITING = (Status.NEW, Status.TAKEN)
     UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
+    # Whom the inquiry is about. `contact` is who wrote, when that is someone else: a mother writing about her
+    # child (patients.Representative). Null: the patient wrote themselves.
     patient = models.ForeignKey(Patient, models.CASCADE, related_name="inquiries", verbose_name=_("patient"))
+    contact = models.ForeignKey(Patient, models.SET_NULL, null=True, blank=True, related_name="inquiries_written",
+                                verbose_name=_("written by"))
+    # False while the sender acts for others and nobody has said whom this inquiry is about: the queue asks.
+    about_confirmed = models.BooleanField(_("whom it is about is known"), default=True)
     branch = models.ForeignKey(Branch, models.PROTECT, related_name="inquiries", verbose_name=_("branch"))
     case = models.ForeignKey(Case, models.SET_NULL, null=True, blank=True, related_name="inquiries",
                              verbose_name=_("case"))
@@ -101,6 +107,18 @@ class Inquiry(models.Model):
     @property
     def is_waiting(self) -> bool:
         return self.status in self.WAITING
+
+    @property
+    def sender(self) -> Patient:
+        """Who wrote: the contact person, or the patient themselves."""
+        return self.contact or self.patient
+
+    @property
+    def given_name_differs(self) -> bool:
+        """The name typed is not the card's ("the form says Maria" for Ivan Petrov's number): shown, not dropped.
+        Case and extra spaces do not count."""
+        typed, known = " ".join(self.given_name.split()).casefold(), " ".join(self.sender.full_name.split()).casefold()
+        return bool(typed and known and typed != known)
 
     @property
     def escalation_key(self) -> str:

@@ -11,16 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from clinicflow import gates
 from clinicflow.clinic.calendar import BranchCalendar
 from clinicflow.clinic.models import Branch, ClosedDay
+from clinicflow.patients.models import Representative
 from clinicflow.tasks.models import Task
 
 from .access import inquiries_at_work
-from .models import Inquiry
+from .models import Inquiry, Message
 
 QUEUE_ROWS = 50
 # Even an unchanged queue is rendered again this often: what the version cannot see (a patient's name edited
@@ -38,6 +39,12 @@ class QueueRow:
     clock_starts_at: datetime | None  # the branch is closed: when its clock runs again (local time)
     zone_label: str  # the branch's zone, when it is not the viewer's; "" otherwise
     starts_later_day: bool = False  # the clock starts on another day than today (there): name the day
+
+    @property
+    def newest_message(self) -> str:
+        """The newest thing the person sent (a second message joins the waiting inquiry: the row shows it)."""
+        kind = getattr(self.inquiry, "newest_kind", None)
+        return Message(body=self.inquiry.newest_text, kind=kind).shown_text if kind else ""
 
     @property
     def clock_not_started(self) -> bool:
@@ -68,9 +75,10 @@ def queue_for(user, now=None, limit: int = QUEUE_ROWS) -> Queue:
     counts = waiting.aggregate(total=Count("id"), unread=Count("id", filter=Q(status=Inquiry.Status.NEW)),
                                newest=Max("id"), changed=Max("changed_at"))
     inquiries = list(
-        waiting.select_related("patient", "specialty", "service", "taken_by")
-        .prefetch_related("patient__identities")
-        .annotate(missed_call=Exists(Task.objects.open().filter(inquiry=OuterRef("pk"), kind=Task.Kind.CALLBACK)))
+        waiting.select_related("patient", "contact", "specialty", "service", "taken_by")
+        .prefetch_related("patient__identities", "contact__identities", _acts_for())
+        .annotate(missed_call=Exists(Task.objects.open().filter(inquiry=OuterRef("pk"), kind=Task.Kind.CALLBACK)),
+                  **_newest_inbound())
         .most_urgent_first()[:limit])
     viewer_branch_ids = gates.work_branch_ids(user) or set()
     branches = _branches_with_hours({i.branch_id for i in inquiries} | viewer_branch_ids, now)
@@ -141,6 +149,18 @@ def _viewer_zone(branches: dict[int, Branch], viewer_branch_ids: set[int]) -> st
     Novosibirsk on a laptop set to Moscow time still answers Novosibirsk's calls in Novosibirsk time."""
     own = [branches[pk] for pk in viewer_branch_ids if pk in branches] or list(branches.values())
     return min(own, key=lambda b: b.name).time_zone if own else settings.TIME_ZONE
+
+
+def _acts_for() -> Prefetch:
+    """Whom each sender acts for: the row of a sender who represents others asks whom it is about."""
+    links = Representative.objects.select_related("patient").order_by("created_at", "id")
+    return Prefetch("patient__represents", links)
+
+
+def _newest_inbound() -> dict:
+    newest = Message.objects.filter(inquiry=OuterRef("pk"), direction=Message.Direction.INBOUND).order_by(
+        "-created_at", "-id")
+    return {"newest_text": Subquery(newest.values("body")[:1]), "newest_kind": Subquery(newest.values("kind")[:1])}
 
 
 def _branches_with_hours(branch_ids: set[int], now) -> dict[int, Branch]:

@@ -18,9 +18,9 @@ from clinicflow.clinic.models import Branch, ClinicSettings, Service, Specialty
 from clinicflow.compliance.models import Consent
 from clinicflow.compliance.services import consent_record
 from clinicflow.funnel.services import case_lose_if_fresh, case_open_for, lost_reason_named
-from clinicflow.patients.models import Channel
+from clinicflow.patients.models import Channel, Patient, Representative
 from clinicflow.patients.phones import normalize_phone
-from clinicflow.patients.services import patient_resolve
+from clinicflow.patients.services import patient_current, patient_resolve, phone_owner
 from clinicflow.tasks.models import Task
 
 from .access import inquiries_at_work
@@ -188,16 +188,39 @@ def _delivered(draft: InquiryDraft) -> Inquiry | None:
 def _receive(draft: InquiryDraft, found: dict, branch: Branch, received_at: datetime,
              created_by) -> tuple[Inquiry, Received]:
     # Staff on the phone with the person may fill a card's blanks; an anonymous sender changes no stored patient.
+    # An account that sent its own number proves it owns it (a shared Telegram contact, a WhatsApp number).
+    proven = bool(draft.sender and found["phone"] and draft.number_verified)
     patient, created = patient_resolve(branch=branch, phone=found["phone"], full_name=draft.full_name,
                                        email=draft.email, fill_blanks=created_by is not None,
-                                       address=(draft.channel, draft.sender) if draft.sender else None)
+                                       address=(draft.channel, draft.sender) if draft.sender else None,
+                                       phone_proven=proven)
+    patient = patient_current(patient)  # locked: a merge of this card waits until the delivery is written
     _record_consents(draft, patient, new_patient=created, number_verified=draft.number_verified or bool(created_by))
+    # Identity (issue 6): the sender's waiting inquiry may be about someone they act for (Inquiry.contact).
     waiting = None if created else (Inquiry.objects.select_for_update().waiting()
-                                    .filter(patient=patient, branch=branch).order_by("received_at", "id").first())
+                                    .filter(Q(patient=patient) | Q(contact=patient), branch=branch)
+                                    .order_by("received_at", "id").first())
     if waiting:
         _join(waiting, draft, received_at)
-        return waiting, Received.JOINED
-    return _create(draft, found, patient, branch, received_at, created_by), Received.CREATED
+        inquiry, received = waiting, Received.JOINED
+    else:
+        inquiry, received = _create(draft, found, patient, branch, received_at, created_by), Received.CREATED
+        _ask_whom_it_is_about(inquiry, sender_is_new=created)  # identity (issue 6)
+    if proven:
+        _note_other_owner(inquiry, found["phone"])
+    return inquiry, received
+
+
+def _note_other_owner(inquiry: Inquiry, e164: str) -> None:
+    """The account proved a number that stays on another card (the account's own card is more than a stub):
+    people decide whether the two are one person, so the inquiry says so."""
+    owner = phone_owner(e164)
+    if owner is None or owner.pk == inquiry.patient_id:
+        return
+    text = _("This account also proved the number of card #%(card)s. If they are one person, merge the cards.") % {
+        "card": owner.pk}
+    if not inquiry.messages.filter(direction=Message.Direction.NOTE, body=text).exists():  # once per inquiry
+        Message.objects.create(inquiry=inquiry, direction=Message.Direction.NOTE, body=text)
 
 
 def _join(inquiry: Inquiry, draft: InquiryDraft, received_at: datetime) -> None:
@@ -337,11 +360,11 @@ GIVEN_FIELDS = {"name": ("given_name", "full_name"), "email": ("given_email", "e
 
 
 def inquiry_apply_given(*, inquiry: Inquiry, by, fields: list[str]) -> Inquiry:
-    """The person confirmed what they typed (name, e-mail): put it on the patient's card, with a note."""
+    """The person confirmed what they typed (name, e-mail): put it on their card (the sender's), with a note."""
     unknown = set(fields) - set(GIVEN_FIELDS)
     if unknown or not fields:
         raise ValidationError({"fields": _("Choose what to apply: name, email.")})
-    patient, changed = inquiry.patient, []
+    patient, changed = inquiry.sender, []
     for name in fields:
         given, stored = GIVEN_FIELDS[name]
         value = getattr(inquiry, given)
@@ -414,3 +437,49 @@ def inquiry_call_missed(*, inquiry: Inquiry, at: datetime, external_id: str, aft
                             due_at=response_due(inquiry.branch, at) or at)
     Inquiry.objects.filter(pk=inquiry.pk).update(changed_at=timezone.now())  # the queue's refresh shows the mark
     return True
+# --- Identity (issue 6): who wrote, and whom the inquiry is about ---------------------------------------------
+
+
+def _ask_whom_it_is_about(inquiry: Inquiry, *, sender_is_new: bool) -> None:
+    """A sender who acts for others (a mother for her children) may write about any of them or about herself:
+    the inquiry stays hers, and the queue asks the desk whom it is about. Never guessed."""
+    if not sender_is_new and Representative.objects.filter(representative=inquiry.patient).exists():
+        Inquiry.objects.filter(pk=inquiry.pk).update(about_confirmed=False)
+        inquiry.about_confirmed = False
+
+
+def inquiry_set_patient(*, inquiry: Inquiry, patient: Patient, by) -> Inquiry:
+    """The desk says whom the inquiry is about: the sender themselves or someone they act for.
+
+    The inquiry moves to that patient's open case at the branch (a new one if need be), the sender's case is
+    closed when this inquiry was all it held (nothing real happened in it), and a note says who decided.
+    """
+    sender = inquiry.sender
+    if patient.pk != sender.pk and not Representative.objects.filter(representative=sender, patient=patient).exists():
+        raise ValidationError({"patient": _("%(sender)s does not act for %(patient)s: link them on the card first.")
+                               % {"sender": sender, "patient": patient}})
+    with transaction.atomic():
+        # No select_related("case"): PostgreSQL refuses FOR UPDATE across an outer join.
+        inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
+        old_case = inquiry.case
+        case = old_case
+        if patient.pk != inquiry.patient_id:
+            case, _created = case_open_for(patient=patient, branch=inquiry.branch, by=by)
+        Inquiry.objects.filter(pk=inquiry.pk).update(
+            patient=patient, contact=None if patient.pk == sender.pk else sender, about_confirmed=True, case=case,
+            changed_at=timezone.now())
+        if old_case and case and old_case.pk != case.pk:
+            duplicate = lost_reason_named("Duplicate", closing_inquiries=True)
+            case_lose_if_fresh(case=old_case, inquiry_id=inquiry.pk, lost_reason=duplicate, by=by,
+                               note=_("The inquiry was about another person."))
+        Message.objects.create(inquiry=inquiry, direction=Message.Direction.NOTE, author=by,
+                               body=_about_note(sender, patient))
+    inquiry.refresh_from_db()
+    return inquiry
+
+
+def _about_note(sender: Patient, patient: Patient) -> str:
+    # Card numbers, not names: a name in a note would outlive a correction of the card.
+    if sender.pk == patient.pk:
+        return _("About the sender themselves.")
+    return _("About patient #%(patient)s, for whom the sender acts.") % {"patient": patient.pk}

@@ -17,4 +17,6 @@ urlpatterns = [
     path("widget/form/", views.widget_form, name="widget_form"),
     # <script src="https://<crm>/widget.js">: the short, stable address clinics paste into their sites.
     path("widget.js", RedirectView.as_view(url=static("clinicflow/widget.js")), name="widget_js"),
+    path("inquiries/<int:inquiry_id>/about/", views.inquiry_set_patient_view, name="set_patient"),
+    path("inquiries/<int:inquiry_id>/dependant/", views.inquiry_add_dependant_view, name="add_dependant"),
 ]

@@ -11,7 +11,8 @@ from clinicflow import gates
 from clinicflow.core import limits
 from clinicflow.core.ratelimit import client_ip, rate_limit_allows
 from clinicflow.funnel.models import IntakeQuestion
-from clinicflow.patients.models import Channel
+from clinicflow.patients.models import Channel, Patient, Representative
+from clinicflow.patients.services import patient_add_dependant
 
 from .access import inquiry_for_user
 from .forms import PhoneInquiryForm, WebsiteInquiryForm
@@ -24,6 +25,7 @@ from .services import (
     inquiry_close,
     inquiry_receive,
     inquiry_respond,
+    inquiry_set_patient,
     inquiry_take,
     inquiry_take_next,
 )
@@ -86,8 +88,9 @@ def inquiry_detail(request, inquiry_id):
         inquiry.case.intake = intake_from_inquiry(inquiry, questions)  # shown, not saved: the answers are staff's
     return render(request, "inbox/inquiry.html", {
         "inquiry": inquiry, "patient": patient, "case": inquiry.case, "section": "queue",
-        "given_differs": {name: value for name, value in (("name", inquiry.given_name), ("email", inquiry.given_email))
-                          if value and value != (patient.full_name if name == "name" else patient.email)},
+        "given_differs": given_differs(inquiry),
+        "acts_for": Representative.objects.filter(representative=inquiry.sender).select_related("patient"),
+        "relations": Representative.Relation.choices,
         "conversation": inquiry.messages.select_related("author"),
         "questions": questions,
     })
@@ -143,6 +146,17 @@ def inquiry_apply_given_view(request, inquiry_id):
     return redirect("inbox:inquiry", inquiry_id)
 
 
+def given_differs(inquiry) -> dict:
+    """What the sender typed that their card does not say; compared with the sender's card, since the person
+    who wrote typed it. A name differs in more than case or spaces."""
+    sender, differs = inquiry.sender, {}
+    if inquiry.given_name and (inquiry.given_name_differs or not sender.full_name):
+        differs["name"] = inquiry.given_name
+    if inquiry.given_email and inquiry.given_email != sender.email:
+        differs["email"] = inquiry.given_email
+    return differs
+
+
 def intake_from_inquiry(inquiry, questions) -> dict:
     """What the web form already said, as the intake script's first answers: the specialty (the service's own
     when only a service was chosen)."""
@@ -196,3 +210,38 @@ def widget_form(request):
                 return render(request, "inbox/widget_form.html", {"sent": True})
     return render(request, "inbox/widget_form.html", {
         "form": form, "consent_text": consent_text(), "privacy_policy_url": settings.CLINICFLOW_PRIVACY_POLICY_URL})
+@require_POST
+@gates.patient_reader_required
+def inquiry_set_patient_view(request, inquiry_id):
+    """Whom the inquiry is about: the sender, or one of the people they act for (the queue's question)."""
+    inquiry = inquiry_for_user(request.user, inquiry_id, write=True)
+    chosen = request.POST.get("patient", "")
+    patient = Patient.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+    try:
+        if patient is None:
+            raise ValidationError(_("Choose whom the inquiry is about."))
+        inquiry_set_patient(inquiry=inquiry, patient=patient, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        inquiry_for_user(request.user, inquiry_id, write=True)  # it is now about another person: logged for them
+    return redirect("inbox:inquiry", inquiry_id)
+
+
+@require_POST
+@gates.patient_reader_required
+def inquiry_add_dependant_view(request, inquiry_id):
+    """The name typed is someone the sender acts for (a child): add them to the sender's card, and let the
+    inquiry be about them. Changes the sender's card, so only their home branch may."""
+    inquiry = inquiry_for_user(request.user, inquiry_id, write=True)
+    sender = gates.patient_for_user(request.user, inquiry.sender.pk, write=True)
+    try:
+        dependant = patient_add_dependant(representative=sender, full_name=request.POST.get("full_name", ""),
+                                          relation=request.POST.get("relation", ""), by=request.user)
+        inquiry_set_patient(inquiry=inquiry, patient=dependant, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        inquiry_for_user(request.user, inquiry_id, write=True)  # logged for the new patient too
+        messages.success(request, _("Added to the sender's card; the inquiry is about them now."))
+    return redirect("inbox:inquiry", inquiry_id)

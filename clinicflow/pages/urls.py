@@ -11,4 +11,11 @@ urlpatterns = [
     path("patients/<int:patient_id>/contacts/", views.contacts_edit, name="contacts"),
     path("patients/<int:patient_id>/notes/", views.note_add, name="note"),
     path("patients/<int:patient_id>/tasks/", views.card_task_add, name="task"),
+    path("patients/<int:patient_id>/dependants/", views.dependant_add, name="dependant"),
+    path("patients/<int:patient_id>/representatives/", views.representative_add, name="representative"),
+    path("patients/<int:patient_id>/representatives/<int:link_id>/remove/", views.representative_remove,
+         name="representative_remove"),
+    path("patients/<int:patient_id>/merge/", views.merge_choose, name="merge"),
+    path("patients/<int:patient_id>/merge/<int:other_id>/", views.merge_confirm, name="merge_confirm"),
+    path("patient-merges/<int:merge_id>/undo/", views.merge_undo, name="merge_undo"),
 ]

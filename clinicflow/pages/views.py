@@ -29,8 +29,17 @@ from clinicflow.funnel.access import cases_visible_to
 from clinicflow.funnel.models import CaseTransition
 from clinicflow.inbox.access import inquiries_visible_to
 from clinicflow.inbox.models import Message
-from clinicflow.patients.models import Channel, Patient, PatientNote
-from clinicflow.patients.services import patient_note_add, patient_resolve, patient_update
+from clinicflow.patients.merging import FILLABLE, patient_merge, patient_merge_preview, patient_unmerge
+from clinicflow.patients.models import Channel, Patient, PatientMerge, PatientNote, Representative
+from clinicflow.patients.phones import normalize_phone
+from clinicflow.patients.services import (
+    patient_add_dependant,
+    patient_note_add,
+    patient_resolve,
+    patient_update,
+    representative_link,
+    representative_unlink,
+)
 from clinicflow.scheduling.access import appointments_visible_to
 from clinicflow.tasks.access import tasks_visible_to
 from clinicflow.tasks.forms import MANUAL_KINDS, due_from, owner_choices, owner_from
@@ -167,12 +176,17 @@ def patient_create(request):
 
 @gates.patient_reader_required
 def card(request, patient_id):
+    kept_id = gates.merged_card_for_user(request.user, patient_id)
+    if kept_id:
+        messages.info(request, _("That card was merged into this one."))
+        return redirect("patients:card", kept_id)
     patient = gates.patient_for_user(request.user, patient_id)
     user = request.user
     inquiries = inquiries_visible_to(user).filter(patient=patient)
     cases = cases_visible_to(user).filter(patient=patient)
     appointments = appointments_visible_to(user).filter(patient=patient).select_related("doctor", "service",
                                                                                          "branch")
+    merges = list(PatientMerge.objects.filter(kept=patient).select_related("by", "undone_by"))
     return render(request, "pages/card.html", {
         **_card_context(request, patient),
         "consents": patient.consents.all(),
@@ -183,8 +197,22 @@ def card(request, patient_id):
         "appointments": appointments.order_by("-starts_at"),
         "jobs": gates.visible(Job.objects.filter(patient_id=patient.pk), user, branch_field="branch_id")
         .filter(state__in=[Job.State.PENDING, Job.State.RUNNING, Job.State.FAILED]),
-        "timeline": timeline(inquiries, cases, appointments),
+        "timeline": timeline(inquiries, cases, appointments, merges),
+        **_people_context(user, patient),
+        "merges": merges, "may_merge": gates.may_change_patient(user, patient),
+        "may_undo_merges": gates.may_undo_merges(user),
     })
+
+
+def _people_context(user, patient: Patient) -> dict:
+    """Whom the patient acts for and who acts for them. A linked person the reader may not read (another
+    branch's, when branches keep their own patients) is shown without a name."""
+    represents = list(patient.represents.select_related("patient"))
+    represented_by = list(patient.represented_by.select_related("representative"))
+    linked = [link.patient_id for link in represents] + [link.representative_id for link in represented_by]
+    readable = set(gates.patients_visible_to(user).filter(pk__in=linked).values_list("pk", flat=True) if linked else [])
+    return {"represents": represents, "represented_by": represented_by, "readable_people": readable,
+            "relations": Representative.Relation.choices, "may_change": gates.may_change_patient(user, patient)}
 
 
 def _card_context(request, patient: Patient, **extra) -> dict:
@@ -316,9 +344,15 @@ def _card_fragments(request, patient: Patient, partials: list[str], **extra):
     return HttpResponse("".join(html))
 
 
-def timeline(inquiries, cases, appointments) -> list[dict]:
+def timeline(inquiries, cases, appointments, merges=()) -> list[dict]:
     """What happened with a patient at the branches the reader may see, newest first."""
     events = []
+    for merge in merges:
+        events.append({"at": merge.at, "kind": "merge", "who": merge.by, "text": _(
+            "Card #%(card)s merged into this one: %(reason)s") % {"card": merge.merged_id, "reason": merge.reason}})
+        if merge.undone_at:
+            events.append({"at": merge.undone_at, "kind": "merge", "who": merge.undone_by, "text": _(
+                "Merge with card #%(card)s undone.") % {"card": merge.merged_id}})
     for inquiry in inquiries:
         events.append({"at": inquiry.received_at, "kind": "inquiry",
                        "text": _("Inquiry via %(channel)s") % {"channel": inquiry.get_channel_display()}})
@@ -359,3 +393,128 @@ def consent_change(request, patient_id):
         consent_record(patient=patient, purpose=purpose, source="staff")
         messages.success(request, _("Consent recorded."))
     return redirect("patients:card", patient.pk)
+
+
+@require_POST
+@gates.patient_reader_required
+def dependant_add(request, patient_id):
+    """A child or a ward of this patient, who has no phone of their own: a new card linked to this one."""
+    patient = gates.patient_for_user(request.user, patient_id, write=True)
+    post = request.POST
+    try:
+        dependant = patient_add_dependant(representative=patient, full_name=post.get("full_name", ""),
+                                          birth_date=_date_given(post.get("birth_date", "")),
+                                          relation=post.get("relation", ""), by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        gates.patient_for_user(request.user, dependant.pk, write=True)  # a new card: logged as written
+        messages.success(request, _("Dependant added."))
+    return redirect("patients:card", patient.pk)
+
+
+@require_POST
+@gates.patient_reader_required
+def representative_add(request, patient_id):
+    """Link an existing patient, found by card number or phone: they act for this patient, or the other way."""
+    patient = gates.patient_for_user(request.user, patient_id, write=True)
+    try:
+        other = _patient_named(request.user, request.POST.get("who", ""))
+        if request.POST.get("direction") == "acts_for":
+            representative_link(representative=patient, patient=other, relation=request.POST.get("relation", ""),
+                                by=request.user)
+        else:
+            representative_link(representative=other, patient=patient, relation=request.POST.get("relation", ""),
+                                by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Linked."))
+    return redirect("patients:card", patient.pk)
+
+
+def _date_given(raw: str):
+    try:
+        value = parse_date(raw) if raw else None
+    except ValueError:  # well formed, but no such day
+        value = None
+    if raw and value is None:
+        raise ValidationError({"birth_date": _("Give the birth date as a date.")})
+    return value
+
+
+def _patient_named(user, who: str) -> Patient:
+    """The patient a desk means by "#123" or by a phone, if they may change that patient's card too (a link
+    changes whom messages about them reach); logged as a write."""
+    who = who.strip().lstrip("#№").strip()
+    if not who:
+        raise ValidationError({"who": _("Give the other patient's card number or phone.")})
+    if who.isdigit() and len(who) <= 9:
+        found = gates.patients_visible_to(user).filter(pk=int(who)).first()
+    else:
+        found = gates.patients_visible_to(user).filter(identities__channel=Channel.PHONE,
+                                                       identities__address=normalize_phone(who)).first()
+    if found is None:
+        raise ValidationError({"who": _("No patient with the card number or phone “%(who)s”.") % {"who": who}})
+    if not gates.may_change_patient(user, found):
+        raise ValidationError({"who": _("That patient's card is kept by another branch: it links them.")})
+    return gates.patient_for_user(user, found.pk, write=True)
+@gates.patient_reader_required
+def merge_choose(request, patient_id):
+    """Merge with another card…: find the card of the same person (the hits update as one types)."""
+    patient = gates.patient_for_user(request.user, patient_id)
+    query = request.GET.get("q", "")[:settings.CLINICFLOW_SEARCH_MAX_LENGTH]
+    found = [p for p in search_patients(request.user, query, limit=SEARCH_HITS) if p.pk != patient.pk] \
+        if query.strip() else []
+    context = {"patient": patient, "found": found, "query": query, "section": "patients",
+               "query_max_length": settings.CLINICFLOW_SEARCH_MAX_LENGTH}
+    return render(request, "pages/merge.html#choices" if request.htmx else "pages/merge.html", context)
+
+
+@gates.patient_reader_required
+def merge_confirm(request, patient_id, other_id):
+    """Both cards named and what will move counted; a POST merges card `other_id` into card `patient_id`."""
+    error = ""
+    if request.method == "POST":
+        try:
+            keep, merge = gates.patients_to_merge(request.user, patient_id, other_id)
+            patient_merge(keep=keep, merge=merge, by=request.user, reason=request.POST.get("reason", ""))
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, _("Card #%(card)s was merged into this one.") % {"card": merge.pk})
+            return redirect("patients:card", keep.pk)
+    keep = gates.patient_for_user(request.user, patient_id)
+    merge = gates.patient_for_user(request.user, other_id)
+    return render(request, "pages/merge_confirm.html", {
+        "patient": keep, "other": merge, "moves": patient_merge_preview(merge=merge), "error": error,
+        "reason": request.POST.get("reason", ""), "section": "patients",
+        "fills": [str(Patient._meta.get_field(name).verbose_name) for name in FILLABLE
+                  if not getattr(keep, name) and getattr(merge, name)],
+        "may_merge": gates.may_change_patient(request.user, keep) and gates.may_change_patient(request.user, merge),
+    }, status=422 if error else 200)
+
+
+@require_POST
+@gates.patient_reader_required
+def representative_remove(request, patient_id, link_id):
+    """End a link (a child grown up, a guardianship ended); both cards stay."""
+    patient = gates.patient_for_user(request.user, patient_id, write=True)
+    link = Representative.objects.filter(Q(patient=patient) | Q(representative=patient), pk=link_id).first()
+    if link is None:
+        messages.error(request, _("That link no longer exists."))
+    else:
+        representative_unlink(representative=link.representative, patient=link.patient, by=request.user)
+        messages.success(request, _("Link removed."))
+    return redirect("patients:card", patient.pk)
+def merge_undo(request, merge_id):
+    """A manager splits two merged cards again (only while nothing made it impossible)."""
+    record = gates.merge_for_user(request.user, merge_id)
+    try:
+        patient_unmerge(merge_record=record, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The merge was undone: card #%(card)s is a card of its own again.") % {
+            "card": record.merged_id})
+    return redirect("patients:card", record.kept_id)

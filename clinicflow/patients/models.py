@@ -44,6 +44,10 @@ class PatientQuerySet(models.QuerySet):
             pass  # not a whole phone number
         return self.annotate(name_lower=Lower("full_name")).filter(match).distinct()
 
+    def current(self):
+        """Cards in use: a card merged into another is kept only so that the merge can be undone."""
+        return self.filter(merged_into__isnull=True)
+
 
 class Patient(models.Model):
     """A person the clinic talks to. Contact data only: medical data lives in the MIS, never here."""
@@ -57,6 +61,11 @@ class Patient(models.Model):
     branch = models.ForeignKey(Branch, models.PROTECT, related_name="patients", verbose_name=_("home branch"))
     mis_id = models.CharField(_("MIS id"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # Set when this card was merged into another: it then holds nothing, lists and search skip it, and
+    # opening it opens the kept card. Kept rather than deleted, so that a manager can undo the merge.
+    merged_into = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="merged_cards",
+                                    verbose_name=_("merged into"))
+    merged_at = models.DateTimeField(_("merged"), null=True, blank=True)
 
     objects = PatientQuerySet.as_manager()
 
@@ -77,6 +86,16 @@ class Patient(models.Model):
     def display_phone(self) -> str:
         phones = self.phones
         return format_phone(phones[0]) if phones else ""
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
+
+    @property
+    def is_stub(self) -> bool:
+        """A card a messenger account made: no phone and no visit yet (what a proven phone may join on its own)."""
+        # Appointments live above patients: asked through the reverse relation by name.
+        return not self.identities.filter(channel=Channel.PHONE).exists() and not self.appointments.exists()
 
 
 class PatientIdentity(models.Model):
@@ -124,3 +143,81 @@ class PatientNote(models.Model):
 
     def __str__(self):
         return self.body[:40]
+
+
+class Representative(models.Model):
+    """Someone who acts for a patient: a parent for a child, a guardian for a ward, a relative.
+
+    The representative is a patient too ("a person the clinic talks to") and owns the phone and messenger
+    accounts; the patient they act for may have none. A phone is then one person, not one patient: messages
+    about a child go to the guardian (`services.patient_reach`).
+    """
+
+    class Relation(models.TextChoices):
+        PARENT = "parent", _("parent")
+        GUARDIAN = "guardian", _("guardian")
+        FAMILY = "family", _("family member")
+        OTHER = "other", _("other")
+
+    representative = models.ForeignKey(Patient, models.CASCADE, related_name="represents",
+                                       verbose_name=_("representative"))
+    patient = models.ForeignKey(Patient, models.CASCADE, related_name="represented_by",
+                                verbose_name=_("patient represented"))
+    relation = models.CharField(_("relation"), max_length=16, choices=Relation.choices, default=Relation.PARENT)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("recorded by"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("representative")
+        verbose_name_plural = _("representatives")
+        constraints = [
+            # Two desks linking the same pair at once: the second gets the first one's link.
+            models.UniqueConstraint(fields=["representative", "patient"], name="representative_unique_pair"),
+            models.CheckConstraint(condition=~Q(representative=models.F("patient")), name="representative_not_self"),
+        ]
+
+    def __str__(self):
+        return f"{self.representative} → {self.patient} ({self.get_relation_display()})"
+class PatientMerge(models.Model):
+    """Two cards of one person made one: `merged` gave everything it held to `kept`.
+
+    `moved` names exactly which rows moved (``{"app.model:field": [ids]}``), `filled` the fields of the kept
+    card that were blank and got the merged card's value, and `steps` what other apps did (an open case closed
+    because the kept card had one at the same branch), so that `patient_unmerge` puts each back. `by` is
+    empty for the automatic join of a messenger account that proved its phone.
+    """
+
+    kept = models.ForeignKey(Patient, models.PROTECT, related_name="merges_kept", verbose_name=_("kept card"))
+    merged = models.ForeignKey(Patient, models.PROTECT, related_name="merges_given", verbose_name=_("merged card"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+                           verbose_name=_("merged by"))
+    reason = models.CharField(_("reason"), max_length=200)
+    at = models.DateTimeField(_("merged"), default=timezone.now)
+    moved = models.JSONField(_("rows moved"), default=dict)
+    filled = models.JSONField(_("blanks filled"), default=list)
+    steps = models.JSONField(_("other changes"), default=dict)
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                  related_name="+", verbose_name=_("undone by"))
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("merge of patient cards")
+        verbose_name_plural = _("merges of patient cards")
+        constraints = [
+            # Two people merging the same card at once: the second one's merge fails instead of stacking up.
+            models.UniqueConstraint(fields=["merged"], condition=Q(undone_at__isnull=True),
+                                    name="one_live_merge_per_card"),
+        ]
+
+    def __str__(self):
+        return f"#{self.merged_id} → #{self.kept_id}"
+
+    @property
+    def is_undone(self) -> bool:
+        return self.undone_at is not None
+
+    def moved_count(self) -> int:
+        return sum(len(ids) for ids in self.moved.values())

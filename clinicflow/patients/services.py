@@ -4,15 +4,17 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from clinicflow.clinic.models import Branch
 
-from .models import Channel, Patient, PatientIdentity, PatientNote
+from .models import Channel, Patient, PatientIdentity, PatientNote, Representative
 from .phones import format_phone, normalize_phone
 
 
 def patient_resolve(*, branch: Branch, phone: str = "", full_name: str = "", email: str = "",
-                    fill_blanks: bool = False, address: tuple[str, str] | None = None) -> tuple[Patient, bool]:
+                    fill_blanks: bool = False, address: tuple[str, str] | None = None,
+                    phone_proven: bool = False) -> tuple[Patient, bool]:
     """Find the patient who owns this phone or messenger address, or create one. Returns (patient, created).
 
     `address` is (channel, id) of a messenger account, a mailbox or the like; `phone` is normalised to E.164
@@ -21,9 +23,16 @@ def patient_resolve(*, branch: Branch, phone: str = "", full_name: str = "", ema
     a WhatsApp number), and is created with the patient otherwise. A known patient is changed only with
     `fill_blanks` (someone who may vouch for the person: staff on the phone), and then only empty fields are
     filled; a name never overwrites a known one.
+
+    `phone_proven`: the account itself showed that it owns the phone (a Telegram contact it shared of its own
+    number, a WhatsApp message). When the account's card is a stub the messenger made (no phone, no visit) and
+    the phone belongs to another card, the stub is merged into that card: reversibly, by a manager. Any other
+    card of the account stays as it is (the caller notes it; `phone_owner`): never a guess.
     """
     e164 = normalize_phone(phone) if phone or not address else ""
     patient = _known_by(address) or (_known_by((Channel.PHONE, e164)) if e164 else None)
+    if patient and phone_proven and e164:
+        patient = _join_proven(patient, e164)
     if patient:
         if address:
             _add_identities(patient, [address, (Channel.PHONE, e164)] if e164 else [address])
@@ -46,7 +55,46 @@ def _known_by(address: tuple[str, str] | None) -> Patient | None:
     if not address:
         return None
     identity = PatientIdentity.objects.select_related("patient").filter(channel=address[0], address=address[1]).first()
-    return identity.patient if identity else None
+    return _kept_card(identity.patient) if identity else None
+
+
+def _kept_card(patient: Patient, rows=Patient.objects) -> Patient:
+    while patient.merged_into_id is not None:
+        patient = rows.get(pk=patient.merged_into_id)
+    return patient
+
+
+def patient_current(patient: Patient) -> Patient:
+    """The card that holds this person's data now (itself, or the card it was merged into), its row locked.
+
+    Call it inside the transaction that writes for the patient: a merge starting meanwhile waits for it, and
+    one that committed first sends the caller to the kept card, so nothing lands on an emptied card.
+    """
+    rows = Patient.objects.select_for_update()
+    return _kept_card(rows.get(pk=patient.pk), rows)
+
+
+def phone_owner(e164: str) -> Patient | None:
+    """The card this E.164 phone belongs to, if any."""
+    return _known_by((Channel.PHONE, e164)) if e164 else None
+
+
+# The reason the automatic join gives (stored as the merge's reason, in the clinic's language of the moment).
+PROVEN_REASON = gettext_noop("the account shared this number")
+
+
+def _join_proven(account_card: Patient, e164: str) -> Patient:
+    """The account proved this phone: its stub card joins the phone's owner (see patient_resolve)."""
+    owner = phone_owner(e164)
+    if owner is None or owner.pk == account_card.pk or not account_card.is_stub:
+        return account_card
+    from .merging import patient_merge
+
+    try:
+        patient_merge(keep=owner, merge=account_card, by=None, reason=_(PROVEN_REASON))
+    except ValidationError:
+        pass  # merged by a parallel delivery of the same account
+    return _kept_card(Patient.objects.get(pk=account_card.pk))
 
 
 def _add_identities(patient: Patient, addresses: list[tuple[str, str]]) -> None:
@@ -156,3 +204,64 @@ def patient_note_add(*, patient: Patient, branch: Branch, by, body: str) -> Pati
     note.full_clean()
     note.save()
     return note
+
+
+def patient_add_dependant(*, representative: Patient, full_name: str, birth_date: date | None = None,
+                          relation: str, by) -> Patient:
+    """A person the representative acts for (a child, a ward), who has no phone or account of their own: a new
+    patient at the representative's home branch, linked to them. Messages about them go to the representative."""
+    full_name = full_name.strip()
+    errors = {}
+    if not full_name:
+        errors["full_name"] = _("Give the name of the person represented.")
+    if birth_date and birth_date > timezone.localdate():
+        errors["birth_date"] = _("The birth date cannot be in the future.")
+    if relation not in Representative.Relation.values:
+        errors["relation"] = _relation_unknown(relation)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        dependant = Patient(branch=representative.branch, full_name=full_name, birth_date=birth_date,
+                            language=representative.language)
+        dependant.full_clean(exclude=["mis_id", "created_at"])
+        dependant.save()
+        Representative.objects.create(representative=representative, patient=dependant, relation=relation,
+                                      created_by=by)
+    return dependant
+
+
+def representative_link(*, representative: Patient, patient: Patient, relation: str, by) -> Representative:
+    """Record that `representative` acts for `patient` (two cards that exist already: a mother and her grown-up
+    son who also calls himself). Linking a pair twice is refused with the link there is."""
+    if representative.pk == patient.pk:
+        raise ValidationError({"patient": _("A person cannot represent themselves.")})
+    if relation not in Representative.Relation.values:
+        raise ValidationError({"relation": _relation_unknown(relation)})
+    try:
+        with transaction.atomic():
+            return Representative.objects.create(representative=representative, patient=patient, relation=relation,
+                                                 created_by=by)
+    except IntegrityError:
+        raise ValidationError({"patient": _("%(representative)s already acts for %(patient)s.") % {
+            "representative": representative, "patient": patient}}) from None
+
+
+def representative_unlink(*, representative: Patient, patient: Patient, by) -> bool:
+    """The representative no longer acts for the patient (a child grown up, a guardianship ended). True when a
+    link was removed; neither person's card changes."""
+    removed, _details = Representative.objects.filter(representative=representative, patient=patient).delete()
+    return bool(removed)
+
+
+def patient_reach(patient: Patient) -> list[PatientIdentity]:
+    """The addresses at which to reach `patient`: their own, else those of the people who act for them
+    (messages about a child go to the guardian), the earliest linked first."""
+    own = list(patient.identities.all())
+    if own:
+        return own
+    return list(PatientIdentity.objects.filter(patient__represents__patient=patient)
+                .order_by("patient__represents__created_at", "patient__represents__id", "channel", "id"))
+
+
+def _relation_unknown(relation: str) -> str:
+    return _("Unknown relation “%(relation)s”.") % {"relation": relation}

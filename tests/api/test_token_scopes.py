@@ -83,7 +83,7 @@ def test_a_path_outside_the_known_areas_is_refused(receptionist):
 
 def test_the_areas_are_exactly_the_routers_that_need_credentials():
     schema = api.get_openapi_schema()
-    protected = {path.removeprefix("/api/v1/").split("/")[0]
+    protected = {TokenScope.area_of(path.removeprefix("/api/v1/").split("/")[0])
                  for path, operations in schema["paths"].items()
                  for operation in operations.values() if operation.get("security")}
     assert protected == set(TokenScope.AREAS)

@@ -24,6 +24,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -38,8 +39,9 @@ from clinicflow.funnel.models import Case, CaseTransition, IntakeQuestion, LostR
 from clinicflow.inbox.models import Inquiry, Message
 from clinicflow.inbox.services import InquiryDraft, inquiry_receive
 from clinicflow.mis.models import MisSchedule, UnmappedMisStatus
-from clinicflow.patients.models import Channel, Patient, PatientIdentity, PatientNote
-from clinicflow.patients.services import patient_note_add
+from clinicflow.patients.merging import patient_merge
+from clinicflow.patients.models import Channel, Patient, PatientIdentity, PatientMerge, PatientNote, Representative
+from clinicflow.patients.services import patient_add_dependant, patient_note_add, patient_resolve
 from clinicflow.scheduling.models import Appointment
 from clinicflow.scheduling.services import appointment_book
 from clinicflow.scheduling.slots import free_slots
@@ -99,6 +101,9 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     "inquiries/<int:inquiry_id>/respond/": (Probe(OBJECT, "post", body={"text": "probe"}, refusal=404),),
     "inquiries/<int:inquiry_id>/close/": (Probe(OBJECT, "post", body={"reason": "probe"}, refusal=404),),
     "inquiries/<int:inquiry_id>/apply-given/": (Probe(OBJECT, "post", body={"field": "name"}, refusal=404),),
+    "inquiries/<int:inquiry_id>/about/": (Probe(OBJECT, "post", body={"patient": "{dependant_id}"}, refusal=404),),
+    "inquiries/<int:inquiry_id>/dependant/": (Probe(OBJECT, "post", body={"full_name": "Probe", "relation": "parent"},
+                                                    refusal=404),),
     "cases/": (Probe(LIST, refusal=200, shows=("name",)), Probe(LIST, query="branch={branch_id}&lost=1", refusal=200),
                Probe(LIST, query="q={phone}", refusal=200, shows=("name",))),
     "cases/<int:case_id>/move/": (
@@ -178,8 +183,18 @@ PAGES: dict[str, tuple[Probe, ...]] = {
         "full_name": "Probe", "phones": "+7 900 111-22-33", "preferred_channel": "phone", "language": "ru"},
         refusal=404),),
     "patients/<int:patient_id>/notes/": (Probe(OBJECT, "post", body={"body": "probe"}, refusal=404),),
+    "patients/<int:patient_id>/dependants/": (Probe(OBJECT, "post", body={"full_name": "Probe", "relation": "parent"},
+                                                    refusal=404),),
+    "patients/<int:patient_id>/representatives/": (Probe(OBJECT, "post", body={
+        "who": "#{dependant_id}", "direction": "represented_by", "relation": "family"}, refusal=404),),
+    "patients/<int:patient_id>/representatives/<int:link_id>/remove/": (Probe(OBJECT, "post", refusal=404),),
     "patients/<int:patient_id>/tasks/": (Probe(OBJECT, "post", body={"title": "probe", "owner": "me",
                                                                       "due_at": "2030-01-01T10:00"}, refusal=404),),
+    "patients/<int:patient_id>/merge/": (Probe(OBJECT, refusal=404), Probe(OBJECT, query="q={name}", refusal=404)),
+    # The target's second card ({twin_id}, same branch): neither the page nor the merge reaches other branches.
+    "patients/<int:patient_id>/merge/<int:other_id>/": (
+        Probe(OBJECT, refusal=404), Probe(OBJECT, "post", body={"reason": "probe"}, refusal=404)),
+    "patient-merges/<int:merge_id>/undo/": (Probe(OBJECT, "post", refusal=404),),
     "account/language/": (Probe(SCREEN, "post", body={"language": "ru"}),),
     "account/two-factor/": (Probe(SCREEN),),
     "account/two-factor/verify/": (Probe(SCREEN),),
@@ -215,6 +230,9 @@ OPERATIONS: dict[tuple[str, str], Probe] = {
         "branch_id": "{branch_id}", "slot": {"doctor_id": "{doctor_id}", "starts_at": "{free_slot}"}}),
     ("get", "/api/v1/patients"): Probe(LIST, query="q={phone}", refusal=200, shows=("name",)),
     ("get", "/api/v1/patients/{patient_id}"): Probe(OBJECT, refusal=404, shows=("name", "email")),
+    ("post", "/api/v1/patients/{patient_id}/merge"): Probe(OBJECT, "post", body={
+        "merge_id": "{other_id}", "reason": "probe"}, refusal=404),
+    ("post", "/api/v1/patient-merges/{merge_id}/undo"): Probe(OBJECT, "post", refusal=404),
     ("get", "/api/v1/inquiries"): Probe(LIST, refusal=200, shows=("inquiry_id",)),
     ("post", "/api/v1/inquiries"): Probe(CREATE, "post", body={
         "phone": "+7 900 111-22-33", "consent": True, "branch_id": "{branch_id}", "comment": "probe"}, refusal=422),
@@ -272,7 +290,7 @@ ADMIN_MODEL_ROUTES = ("", "add/", "<path:object_id>/history/", "<path:object_id>
 
 # Patient data is read only through the gate and the access log, never in the admin (decision 0002).
 PATIENT_DATA = {Patient, PatientIdentity, Inquiry, Message, Case, CaseTransition, Appointment, Task, Consent,
-                AccessLogEntry, AccessLogHead, PatientNote}
+                AccessLogEntry, AccessLogHead, PatientNote, PatientMerge}
 
 
 # --- enumeration -----------------------------------------------------------------------------------
@@ -347,6 +365,9 @@ class World:
     task: Task
     doctor: Doctor
     staff: User  # a receptionist of this branch
+    link: Representative  # she acts for her son, who has no phone of his own
+    twin: Patient  # a second card at the branch, for the merge pages
+    merge: PatientMerge  # a third card, merged into the patient's, for the undo
     markers: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -354,7 +375,8 @@ class World:
         return {**self.markers, "branch_id": self.branch.pk, "other_branch_id": self.other_branch.pk,
                 "patient_id": self.patient.pk, "inquiry_id": self.inquiry.pk, "case_id": self.case.pk,
                 "appointment_id": self.appointment.pk, "task_id": self.task.pk, "doctor_id": self.doctor.pk,
-                "next_stage": self.case.next_stages()[0], "import_id": 0,
+                "next_stage": self.case.next_stages()[0], "import_id": 0, "link_id": self.link.pk,
+                "dependant_id": self.link.patient_id, "other_id": self.twin.pk, "merge_id": self.merge.pk,
                 "free_slot": (timezone.now() + timedelta(days=9)).replace(microsecond=0).isoformat()}
 
     def ids(self) -> dict[str, int]:
@@ -374,7 +396,9 @@ class World:
                   CaseTransition.objects.filter(case__patient=self.patient),
                   Appointment.objects.filter(branch=self.branch),
                   Task.objects.filter(branch=self.branch),
-                  PatientNote.objects.filter(patient=self.patient)]
+                  PatientNote.objects.filter(patient=self.patient),
+                  Representative.objects.filter(Q(patient__branch=self.branch) | Q(representative__branch=self.branch)),
+                  PatientMerge.objects.filter(kept=self.patient)]
         return [list(rows.order_by("pk").values()) for rows in tables]
 
 
@@ -395,14 +419,23 @@ def world_of(*, patient: Patient, branch: Branch, other_branch: Branch, staff: U
     note = f"note-marker-{tag}-5e1b"
     patient_note_add(patient=patient, branch=branch, by=staff, body=note)
     ApiToken.issue(user=staff, name=f"{tag} integration")
+    son = patient_add_dependant(representative=patient, full_name=f"Son {tag}", relation="parent", by=staff)
+    twin, _created = patient_resolve(branch=branch, phone=f"+7 900 555-{tag_digits(tag)}-01")
+    merged, _created = patient_resolve(branch=branch, phone=f"+7 900 555-{tag_digits(tag)}-02")
+    merge = patient_merge(keep=patient, merge=merged, by=staff, reason="second card")
     patient.refresh_from_db()
     assert patient.email == email and patient.consents.exists()
     digits = phone.lstrip("+")[1:]
     return World(branch=branch, other_branch=other_branch, patient=patient, inquiry=inquiry,
                  case=Case.objects.get(pk=inquiry.case_id), appointment=appointment, task=task, doctor=doctor,
-                 staff=staff, markers={"name": patient.full_name, "phone": phone,
+                 staff=staff, link=son.represented_by.get(), twin=twin, merge=merge,
+                 markers={"name": patient.full_name, "phone": phone,
                                        "formatted_phone": patient.display_phone, "phone_digits": digits,
                                        "email": email, "message": message, "task": task_title, "note": note})
+
+
+def tag_digits(tag: str) -> str:
+    return {"nsk": "11", "msk": "22"}[tag]
 
 
 @pytest.fixture
