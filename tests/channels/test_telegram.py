@@ -83,6 +83,14 @@ def test_sharing_ones_own_number_joins_the_patient_who_owns_it_in_any_spelling(p
     assert (inquiry.messages.get().kind, inquiry.messages.get().body) == ("contact", "79161234567")
 
 
+def test_an_account_that_wrote_first_and_then_shares_its_number_ends_on_the_card_that_owns_it(post, ivan):
+    post(update())
+    post(update(update_id=1001, message_id=2,
+                contact={"phone_number": "+7 916 123 45 67", "first_name": "Anna", "user_id": ANNA["id"]}))
+    assert set(ivan.identities.values_list("channel", "address")) >= {("telegram", "5550001")}
+    assert Inquiry.objects.filter(patient=ivan).exists()
+
+
 def test_someone_elses_contact_is_only_a_message(post, ivan):
     contact = {"phone_number": "+79161234567", "first_name": "Ivan", "last_name": "Petrov", "user_id": 777}
     post(update(contact=contact))
