@@ -389,3 +389,18 @@ CLINICFLOW_TWO_FACTOR_ROLES = [r.strip() for r in os.getenv("CLINICFLOW_TWO_FACT
 OTP_TOTP_ISSUER = "clinicflow"
 # The admin never shows a device's secret key: whoever saw it could make that person's codes.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# --- messenger channels (docs/integration.md "Channels"); each is off while its secret is empty ----------
+# Telegram: the secret_token given to setWebhook (Telegram echoes it in a header), the bot's token to send.
+CLINICFLOW_TELEGRAM_SECRET_TOKEN = os.getenv("CLINICFLOW_TELEGRAM_SECRET_TOKEN", "")
+CLINICFLOW_TELEGRAM_BOT_TOKEN = os.getenv("CLINICFLOW_TELEGRAM_BOT_TOKEN", "")
+CLINICFLOW_TELEGRAM_API_BASE = os.getenv("CLINICFLOW_TELEGRAM_API_BASE", "https://api.telegram.org")
+# MAX: the secret of the POST /subscriptions call (MAX echoes it in a header), the bot's token to send.
+CLINICFLOW_MAX_SECRET = os.getenv("CLINICFLOW_MAX_SECRET", "")
+CLINICFLOW_MAX_BOT_TOKEN = os.getenv("CLINICFLOW_MAX_BOT_TOKEN", "")
+CLINICFLOW_MAX_API_BASE = os.getenv("CLINICFLOW_MAX_API_BASE", "https://platform-api2.max.ru")
+# VK: the community's Callback API secret key and confirmation string, and its access token to send.
+CLINICFLOW_VK_SECRET = os.getenv("CLINICFLOW_VK_SECRET", "")
+CLINICFLOW_VK_CONFIRMATION = os.getenv("CLINICFLOW_VK_CONFIRMATION", "")
+CLINICFLOW_VK_TOKEN = os.getenv("CLINICFLOW_VK_TOKEN", "")
+CLINICFLOW_VK_API_BASE = os.getenv("CLINICFLOW_VK_API_BASE", "https://api.vk.com")

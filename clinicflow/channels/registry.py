@@ -14,6 +14,9 @@ ADAPTERS: dict[str, str] = {
     "sms/smsru": "clinicflow.channels.sms_smsru.SmsRu",
     "telephony/zadarma": "clinicflow.channels.telephony_zadarma.Zadarma",
     "telephony/generic": "clinicflow.channels.telephony_generic.GenericTelephony",
+    "telegram": "clinicflow.channels.telegram.Telegram",
+    "max": "clinicflow.channels.max.Max",
+    "vk": "clinicflow.channels.vk.Vk",
 }
 
 

@@ -208,6 +208,10 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     # Providers' webhooks: no session, each signed by its provider (unconfigured in tests: 404).
     "hooks/telephony/zadarma": (Probe(PUBLIC),),
     "hooks/telephony/generic": (Probe(PUBLIC),),
+    # Messenger webhooks: no session, the provider's secret instead (404 while the channel is not configured).
+    "hooks/telegram": (Probe(PUBLIC),),
+    "hooks/max": (Probe(PUBLIC),),
+    "hooks/vk": (Probe(PUBLIC),),
 }
 
 # API operations from the OpenAPI schema, keyed by (method, path).
