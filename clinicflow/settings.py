@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "clinicflow.tasks",
     "clinicflow.inbox",
     "clinicflow.channels",
+    "clinicflow.messaging",
     "clinicflow.scheduling",
     "clinicflow.funnel",
     "clinicflow.mis",
@@ -320,6 +321,20 @@ CLINICFLOW_MIS_SYNC_MINUTES = envint("CLINICFLOW_MIS_SYNC_MINUTES", 5)
 CLINICFLOW_MIS_SLOT_CACHE_SECONDS = envint("CLINICFLOW_MIS_SLOT_CACHE_SECONDS", 30)
 # Worker: how long a claimed job is leased before another worker may reclaim it.
 CLINICFLOW_JOB_LEASE_SECONDS = envint("CLINICFLOW_JOB_LEASE_SECONDS", 300)
+# Outbound messages (docs/operations.md). The clinic's name in templates ({clinic}; empty: the branch's name).
+CLINICFLOW_CLINIC_NAME = os.getenv("CLINICFLOW_CLINIC_NAME", "")
+# When messages may go out, in each branch's own zone; outside, they wait for the next allowed time.
+CLINICFLOW_SEND_HOURS = os.getenv("CLINICFLOW_SEND_HOURS", "09:00-21:00")
+# No reminder for a visit closer than this (booked 20 minutes ahead: the patient knows).
+CLINICFLOW_REMINDER_MIN_LEAD_MINUTES = envint("CLINICFLOW_REMINDER_MIN_LEAD_MINUTES", 60)
+# Marketing messages per patient per 7 days; service messages are not counted.
+CLINICFLOW_MARKETING_PER_WEEK = envint("CLINICFLOW_MARKETING_PER_WEEK", 2)
+# A WhatsApp message the provider refuses for good goes by SMS instead.
+CLINICFLOW_WHATSAPP_FALLBACK_SMS = envbool("CLINICFLOW_WHATSAPP_FALLBACK_SMS")
+# An inbound message that is only one of these words withdraws marketing consent (any case).
+CLINICFLOW_OPT_OUT_WORDS = os.getenv("CLINICFLOW_OPT_OUT_WORDS", "STOP,СТОП,ОТПИСАТЬСЯ,UNSUBSCRIBE,STOPALL")
+# Which SMS provider sends when several are configured ("sms/twilio", "sms/smsru"; empty: the first configured).
+CLINICFLOW_SMS_PROVIDER = os.getenv("CLINICFLOW_SMS_PROVIDER", "")
 
 
 

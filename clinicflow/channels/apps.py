@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ChannelsConfig(AppConfig):
     name = "clinicflow.channels"
     verbose_name = _("Channels")
+
+    def ready(self):
+        from . import sending  # noqa: F401  registers the outbound message job handler

@@ -21,6 +21,15 @@ class Malformed(Exception):
     """The body is not what this provider sends: answered 400, nothing saved."""
 
 
+class SendFailed(Exception):
+    """The provider refused a message we sent. `retry`: worth trying again later (a timeout, a 5xx, a rate
+    limit); otherwise final (a bad number, a blocked bot)."""
+
+    def __init__(self, message: str, retry: bool = False):
+        super().__init__(message)
+        self.retry = retry
+
+
 @dataclass(frozen=True)
 class DeliveryReport:
     """The provider tells how far a message we sent got (sent, delivered, read, failed with its error)."""

@@ -3,7 +3,8 @@ import logging
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from clinicflow.inbox.services import InquiryDraft, inquiry_receive, message_delivery_update
+from clinicflow.inbox.services import InquiryDraft, Received, inquiry_receive
+from clinicflow.messaging.services import inbound_opt_out_check, outbox_delivery_update
 
 from .base import DeliveryReport, Event
 from .models import UnreadDelivery
@@ -32,10 +33,13 @@ def delivery_take(*, channel: str, events: list[Event], body: bytes, content_typ
 
 def _take(event: Event) -> None:
     if isinstance(event, InquiryDraft):
-        inquiry_receive(draft=event)
+        inquiry, received = inquiry_receive(draft=event)
+        if received != Received.DUPLICATE and event.text:
+            inbound_opt_out_check(inquiry=inquiry, text=event.text, channel=event.channel,
+                                  key=f"{event.channel}:{event.external_id or event.sender}:{inquiry.pk}")
     elif isinstance(event, DeliveryReport):
-        message_delivery_update(channel=event.channel, external_id=event.external_id, status=event.status,
-                                error=event.error, at=event.at)
+        outbox_delivery_update(channel=event.channel, external_id=event.external_id, status=event.status,
+                               error=event.error, at=event.at)
     else:
         raise TypeError(f"not an event: {type(event).__name__}")
 

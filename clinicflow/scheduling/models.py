@@ -46,6 +46,8 @@ class Appointment(models.Model):
     is_primary = models.BooleanField(_("first visit"), default=True,
                                      help_text=_("The patient had no completed visit before this one."))
     mis_id = models.CharField(_("MIS id"), max_length=64, blank=True)
+    # The clinic says an aggregator (a booking portal) already reminds and confirms this visit: we stay quiet.
+    messaged_by_aggregator = models.BooleanField(_("messaged by an aggregator"), default=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
                                    verbose_name=_("booked by"))
