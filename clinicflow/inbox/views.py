@@ -29,6 +29,7 @@ from .services import (
 )
 
 QUEUE_VERSION_HEADER = "X-Queue-Version"
+NOT_SENDABLE = (Channel.PHONE, Channel.WEB, Channel.WALK_IN)
 
 
 def _too_long(text: str, limit: int) -> ValidationError | None:
@@ -89,6 +90,8 @@ def inquiry_detail(request, inquiry_id):
         "given_differs": {name: value for name, value in (("name", inquiry.given_name), ("email", inquiry.given_email))
                           if value and value != (patient.full_name if name == "name" else patient.email)},
         "conversation": inquiry.messages.select_related("author"),
+        # Ways out the answer can be sent by (the patient's reachable ones are chosen when left on "auto").
+        "send_channels": [(value, label) for value, label in Channel.choices if value not in NOT_SENDABLE],
         "questions": questions,
     })
 

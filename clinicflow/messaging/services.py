@@ -119,6 +119,17 @@ def message_context(*, patient: Patient, branch: Branch, appointment: Appointmen
     return values
 
 
+def message_template_save(*, purpose: str, language: str, body: str, channel: str = "",
+                          active: bool = True) -> MessageTemplate:
+    """Create or change the template for (purpose, channel, language); an unknown variable is refused."""
+    template = MessageTemplate.objects.filter(purpose=purpose, channel=channel, language=language).first() \
+        or MessageTemplate(purpose=purpose, channel=channel, language=language)
+    template.body, template.active = body, active
+    template.full_clean()
+    template.save()
+    return template
+
+
 # --- queueing -----------------------------------------------------------------------------------
 
 

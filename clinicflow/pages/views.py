@@ -27,8 +27,11 @@ from clinicflow.compliance.models import Consent
 from clinicflow.compliance.services import consent_confirm, consent_record, consent_withdraw
 from clinicflow.funnel.access import cases_visible_to
 from clinicflow.funnel.models import CaseTransition
-from clinicflow.inbox.access import inquiries_visible_to
+from clinicflow.core import limits
+from clinicflow.inbox.access import inquiries_visible_to, inquiry_for_user
 from clinicflow.inbox.models import Message
+from clinicflow.messaging.models import OutboundMessage
+from clinicflow.messaging.services import inquiry_reply_send
 from clinicflow.patients.models import Channel, Patient, PatientNote
 from clinicflow.patients.services import patient_note_add, patient_resolve, patient_update
 from clinicflow.scheduling.access import appointments_visible_to
@@ -40,6 +43,7 @@ from clinicflow.tasks.services import task_create
 from .forms import PatientCreateForm
 
 SEARCH_RESULTS = 50
+OUTBOUND_SHOWN = 20  # the card's latest messages to the patient: planned, sent, blocked
 SEARCH_HITS = 8  # under the search box as one types: enough to choose from, few enough to read
 OTHER_HITS = 5  # inquiries and cases under the patients
 
@@ -184,6 +188,7 @@ def card(request, patient_id):
         "jobs": gates.visible(Job.objects.filter(patient_id=patient.pk), user, branch_field="branch_id")
         .filter(state__in=[Job.State.PENDING, Job.State.RUNNING, Job.State.FAILED]),
         "timeline": timeline(inquiries, cases, appointments),
+        "outbound": gates.visible(OutboundMessage.objects.filter(patient=patient), user)[:OUTBOUND_SHOWN],
     })
 
 
@@ -359,3 +364,18 @@ def consent_change(request, patient_id):
         consent_record(patient=patient, purpose=purpose, source="staff")
         messages.success(request, _("Consent recorded."))
     return redirect("patients:card", patient.pk)
+
+
+@require_POST
+@gates.patient_reader_required
+def inquiry_send(request, inquiry_id):
+    """Answer in writing from the inquiry page: recorded as the answer, and sent to the patient."""
+    inquiry = inquiry_for_user(request.user, inquiry_id, write=True)
+    text = request.POST.get("text", "")
+    try:
+        if len(text) > limits.ANSWER:
+            raise ValidationError({"text": _("At most %(limit)d characters, please.") % {"limit": limits.ANSWER}})
+        inquiry_reply_send(inquiry=inquiry, by=request.user, text=text, channel=request.POST.get("channel") or None)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("inbox:inquiry", inquiry_id)
