@@ -25,9 +25,9 @@ from clinicflow.automation.models import Job
 from clinicflow.clinic.models import Branch
 from clinicflow.compliance.models import Consent
 from clinicflow.compliance.services import consent_confirm, consent_record, consent_withdraw
+from clinicflow.core import limits
 from clinicflow.funnel.access import cases_visible_to
 from clinicflow.funnel.models import CaseTransition
-from clinicflow.core import limits
 from clinicflow.inbox.access import inquiries_visible_to, inquiry_for_user
 from clinicflow.inbox.models import Message
 from clinicflow.messaging.models import OutboundMessage
