@@ -162,10 +162,12 @@ def _add_routers():
     from clinicflow.inbox.api import public_router
     from clinicflow.inbox.api import router as inquiries
     from clinicflow.pages.api import router as patients
+    from clinicflow.pages.public_booking import router as public_booking
     from clinicflow.scheduling.api import router as appointments
     from clinicflow.tasks.api import router as tasks
 
     api.add_router("/public", public_router)
+    api.add_router("/public", public_booking)
     api.add_router("/patients", patients)
     api.add_router("/inquiries", inquiries)
     api.add_router("/cases", cases)

@@ -298,7 +298,6 @@ CLINICFLOW_PHONE_REGION = os.getenv("CLINICFLOW_PHONE_REGION", "RU")
 CLINICFLOW_RESPONSE_TARGET_MINUTES = envint("CLINICFLOW_RESPONSE_TARGET_MINUTES", 5)
 # Public endpoint: at most this many inquiries per client IP per minute.
 CLINICFLOW_PUBLIC_RATE_LIMIT = envint("CLINICFLOW_PUBLIC_RATE_LIMIT", 10)
-# When set, the MIS owns visit outcomes: people may not mark appointments completed by hand.
 # The website widget (docs/integration.md): the sites allowed to embed it (their origins, e.g.
 # "https://clinic.example"; the public API answers their browsers' cross-origin requests), and the consent
 # text it shows (its version is stored with every consent given through it).
@@ -306,6 +305,7 @@ CLINICFLOW_WIDGET_ORIGINS = [o.strip().rstrip("/") for o in os.getenv("CLINICFLO
                              if o.strip()]
 CLINICFLOW_CONSENT_TEXT_VERSION = os.getenv("CLINICFLOW_CONSENT_TEXT_VERSION", "1")
 CLINICFLOW_PRIVACY_POLICY_URL = os.getenv("CLINICFLOW_PRIVACY_POLICY_URL", "")
+# When set, the MIS owns visit outcomes: people may not mark appointments completed by hand.
 CLINICFLOW_MIS_BASE_URL = os.getenv("CLINICFLOW_MIS_BASE_URL", "")
 # Our credentials at the MIS: a bearer token, or else a user name and password (basic auth).
 CLINICFLOW_MIS_TOKEN = os.getenv("CLINICFLOW_MIS_TOKEN", "")
@@ -319,8 +319,63 @@ CLINICFLOW_MIS_WEBHOOK_TOKEN = os.getenv("CLINICFLOW_MIS_WEBHOOK_TOKEN", "")
 CLINICFLOW_MIS_SYNC_MINUTES = envint("CLINICFLOW_MIS_SYNC_MINUTES", 5)
 # Free slots read from the MIS are reused this long (the booking screen asks on every click).
 CLINICFLOW_MIS_SLOT_CACHE_SECONDS = envint("CLINICFLOW_MIS_SLOT_CACHE_SECONDS", 30)
+# Slot length when no service is chosen (a service's own duration wins).
+CLINICFLOW_DEFAULT_SLOT_MINUTES = envint("CLINICFLOW_DEFAULT_SLOT_MINUTES", 30)
+# Public slots and bookings: at most this many requests per client IP per minute.
+CLINICFLOW_PUBLIC_SLOTS_RATE_LIMIT = envint("CLINICFLOW_PUBLIC_SLOTS_RATE_LIMIT", 60)
 # Worker: how long a claimed job is leased before another worker may reclaim it.
 CLINICFLOW_JOB_LEASE_SECONDS = envint("CLINICFLOW_JOB_LEASE_SECONDS", 300)
+# Finished jobs and their attempts are deleted after this many days (0 keeps them).
+CLINICFLOW_JOB_RETENTION_DAYS = envint("CLINICFLOW_JOB_RETENTION_DAYS", 30)
+# PostgreSQL: a job planned due now wakes idle workers at once (LISTEN/NOTIFY) instead of at their next poll.
+CLINICFLOW_JOB_NOTIFY = envbool("CLINICFLOW_JOB_NOTIFY", "true")
+# PostgreSQL: jobs a worker claims at once (SELECT ... FOR UPDATE SKIP LOCKED); 1 claims one at a time.
+CLINICFLOW_JOB_CLAIM_BATCH = envint("CLINICFLOW_JOB_CLAIM_BATCH", 10)
+
+# The address the outside world calls this server by (https://crm.example.clinic), when a proxy in front
+# rewrites it: providers that sign the URL they called (Twilio) are checked against it. Empty: the request's own.
+CLINICFLOW_PUBLIC_URL = os.getenv("CLINICFLOW_PUBLIC_URL", "").rstrip("/")
+
+# WhatsApp Business Cloud API (docs/integration.md#whatsapp). On when the app secret is set.
+CLINICFLOW_WHATSAPP_APP_SECRET = os.getenv("CLINICFLOW_WHATSAPP_APP_SECRET", "")
+CLINICFLOW_WHATSAPP_VERIFY_TOKEN = os.getenv("CLINICFLOW_WHATSAPP_VERIFY_TOKEN", "")
+CLINICFLOW_WHATSAPP_TOKEN = os.getenv("CLINICFLOW_WHATSAPP_TOKEN", "")
+CLINICFLOW_WHATSAPP_PHONE_NUMBER_ID = os.getenv("CLINICFLOW_WHATSAPP_PHONE_NUMBER_ID", "")
+CLINICFLOW_WHATSAPP_API_BASE = os.getenv("CLINICFLOW_WHATSAPP_API_BASE", "https://graph.facebook.com/v21.0")
+# SMS by Twilio (docs/integration.md#sms-twilio). On when the auth token is set. FROM: a number or an MG... service.
+CLINICFLOW_TWILIO_ACCOUNT_SID = os.getenv("CLINICFLOW_TWILIO_ACCOUNT_SID", "")
+CLINICFLOW_TWILIO_AUTH_TOKEN = os.getenv("CLINICFLOW_TWILIO_AUTH_TOKEN", "")
+CLINICFLOW_TWILIO_FROM = os.getenv("CLINICFLOW_TWILIO_FROM", "")
+CLINICFLOW_TWILIO_API_BASE = os.getenv("CLINICFLOW_TWILIO_API_BASE", "https://api.twilio.com")
+# SMS by SMS.ru (docs/integration.md#sms-smsru). Its callbacks are unsigned: the secret in their URL is the check.
+CLINICFLOW_SMSRU_API_ID = os.getenv("CLINICFLOW_SMSRU_API_ID", "")
+CLINICFLOW_SMSRU_CALLBACK_SECRET = os.getenv("CLINICFLOW_SMSRU_CALLBACK_SECRET", "")
+CLINICFLOW_SMSRU_FROM = os.getenv("CLINICFLOW_SMSRU_FROM", "")  # an approved sender name; empty: SMS.ru's default
+CLINICFLOW_SMSRU_API_BASE = os.getenv("CLINICFLOW_SMSRU_API_BASE", "https://sms.ru")
+# Telephony. Zadarma: the API key and secret (the secret signs its call notifications; without it the
+# webhook /hooks/telephony/zadarma answers 404) and its API address (click-to-call, later).
+CLINICFLOW_ZADARMA_KEY = os.getenv("CLINICFLOW_ZADARMA_KEY", "")
+CLINICFLOW_ZADARMA_SECRET = os.getenv("CLINICFLOW_ZADARMA_SECRET", "")
+CLINICFLOW_ZADARMA_API_BASE = os.getenv("CLINICFLOW_ZADARMA_API_BASE", "https://api.zadarma.com")
+# Any other PBX: the shared secret of the generic JSON call webhook /hooks/telephony/generic.
+CLINICFLOW_TELEPHONY_SECRET = os.getenv("CLINICFLOW_TELEPHONY_SECRET", "")
+# E-mail in: an IMAP mailbox polled every CLINICFLOW_IMAP_POLL_SECONDS (off without a host).
+CLINICFLOW_IMAP_HOST = os.getenv("CLINICFLOW_IMAP_HOST", "")
+CLINICFLOW_IMAP_PORT = envint("CLINICFLOW_IMAP_PORT", 993)
+CLINICFLOW_IMAP_SSL = envbool("CLINICFLOW_IMAP_SSL", "True")
+CLINICFLOW_IMAP_USER = os.getenv("CLINICFLOW_IMAP_USER", "")
+CLINICFLOW_IMAP_PASSWORD = os.getenv("CLINICFLOW_IMAP_PASSWORD", "")
+CLINICFLOW_IMAP_FOLDER = os.getenv("CLINICFLOW_IMAP_FOLDER", "INBOX")
+CLINICFLOW_IMAP_POLL_SECONDS = envint("CLINICFLOW_IMAP_POLL_SECONDS", 60)
+# E-mail out (replies): Django's SMTP settings; the From address of replies.
+EMAIL_HOST = os.getenv("CLINICFLOW_SMTP_HOST", "localhost")
+EMAIL_PORT = envint("CLINICFLOW_SMTP_PORT", 587)
+EMAIL_HOST_USER = os.getenv("CLINICFLOW_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.getenv("CLINICFLOW_SMTP_PASSWORD", "")
+EMAIL_USE_SSL = envbool("CLINICFLOW_SMTP_SSL", "False")
+EMAIL_USE_TLS = envbool("CLINICFLOW_SMTP_STARTTLS", "False" if EMAIL_USE_SSL else "True")
+EMAIL_TIMEOUT = envint("CLINICFLOW_SMTP_TIMEOUT", 20)
+CLINICFLOW_EMAIL_FROM = os.getenv("CLINICFLOW_EMAIL_FROM", "") or os.getenv("CLINICFLOW_IMAP_USER", "")
 # Outbound messages (docs/operations.md). The clinic's name in templates ({clinic}; empty: the branch's name).
 CLINICFLOW_CLINIC_NAME = os.getenv("CLINICFLOW_CLINIC_NAME", "")
 # When messages may go out, in each branch's own zone; outside, they wait for the next allowed time.

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("clinicflow.reports.urls")),
     path("", include("clinicflow.imports.urls")),
     path("", include("clinicflow.tasks.urls")),
+    path("", include("clinicflow.scheduling.urls")),
     path("", include("clinicflow.accounts.urls")),
     path("", include("clinicflow.mis.urls")),
 ]

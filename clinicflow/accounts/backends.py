@@ -18,6 +18,7 @@ REFERENCE_DATA = {
     "messaging": {"messagetemplate": _ALL},
     # What the MIS sync mirrors and what it could not map: read here, written only by the sync.
     "mis": {"misschedule": ("view",), "unmappedmisstatus": ("view",)},
+    "scheduling": {"doctorhours": _ALL, "doctordayoff": _ALL},
 }
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CLINIC_ADMIN: frozenset(f"{app}.{action}_{model}" for app, models in REFERENCE_DATA.items()

@@ -20,6 +20,10 @@ class Job(models.Model):
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
 
+    # Finished jobs are kept for CLINICFLOW_JOB_RETENTION_DAYS, then purged with their attempts.
+    FINISHED_STATES = (State.DONE, State.FAILED, State.CANCELLED)
+    UNFINISHED_STATES = (State.PENDING, State.RUNNING)
+
     kind = models.CharField(_("kind"), max_length=64)
     due_at = models.DateTimeField(_("due"))
     # The same reason planned twice (a re-delivered webhook, a retried request) is one job.

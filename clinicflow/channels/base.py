@@ -22,8 +22,8 @@ class Malformed(Exception):
 
 
 class SendFailed(Exception):
-    """The provider refused a message we sent. `retry`: worth trying again later (a timeout, a 5xx, a rate
-    limit); otherwise final (a bad number, a blocked bot)."""
+    """The provider did not take an outbound message. `retry`: worth another try later (a timeout, a 5xx, a rate
+    limit); otherwise the message itself was refused (a bad number, a closed WhatsApp window)."""
 
     def __init__(self, message: str, retry: bool = False):
         super().__init__(message)
@@ -41,7 +41,23 @@ class DeliveryReport:
     at: datetime | None = None
 
 
-Event = InquiryDraft | DeliveryReport
+@dataclass(frozen=True)
+class CallEvent:
+    """A PBX tells about an incoming call: it started, someone answered, or it ended (answered or not)."""
+
+    provider: str  # the namespace of its call ids ("zadarma"): two PBXes may number calls alike
+    call_id: str
+    stage: str  # "start" | "answered" | "end"
+    caller: str  # the caller's number as the PBX spells it
+    at: datetime
+    answered: bool = False  # at the end: somebody talked to the caller
+    after_hours: bool = False  # the PBX sent the call to its after-hours menu or voicemail
+    duration_seconds: int = 0
+
+    START, ANSWERED, END = "start", "answered", "end"
+
+
+Event = InquiryDraft | DeliveryReport | CallEvent
 
 
 class Adapter:

@@ -24,3 +24,19 @@ class UnreadDelivery(models.Model):
 
     def __str__(self):
         return f"{self.channel} {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class MailboxCursor(models.Model):
+    """How far the clinic's mailbox has been read: the last UID taken, valid while the folder's UIDVALIDITY
+    stays the same (a server that renumbers its folder changes it)."""
+
+    mailbox = models.CharField(_("mailbox"), max_length=300, unique=True)  # user@host/folder
+    uid_validity = models.BigIntegerField(default=0)
+    last_uid = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("mailbox cursor")
+        verbose_name_plural = _("mailbox cursors")
+
+    def __str__(self):
+        return self.mailbox

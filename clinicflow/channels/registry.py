@@ -9,6 +9,11 @@ from .base import Adapter
 
 # Webhook path under /hooks/ → the adapter class (imported when first used).
 ADAPTERS: dict[str, str] = {
+    "whatsapp": "clinicflow.channels.whatsapp.WhatsApp",
+    "sms/twilio": "clinicflow.channels.sms_twilio.TwilioSms",
+    "sms/smsru": "clinicflow.channels.sms_smsru.SmsRu",
+    "telephony/zadarma": "clinicflow.channels.telephony_zadarma.Zadarma",
+    "telephony/generic": "clinicflow.channels.telephony_generic.GenericTelephony",
 }
 
 

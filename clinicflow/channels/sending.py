@@ -1,38 +1,48 @@
 """The outbound half of the channels: the "messaging.send" job hands a queued message to its provider.
 
 Messaging decides what, to whom and whether (consent, send guards) and records the outcome; this module
-only finds the adapter for the channel and makes the call, outside any transaction.
+only finds the channel module that sends on the channel and makes the call, outside any transaction.
 """
+
+from importlib import import_module
+from types import ModuleType
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy
 
 from clinicflow.automation.registry import job_handler
 from clinicflow.messaging.services import SEND_JOB, Sending, outbox_failed, outbox_prepare, outbox_sent
+from clinicflow.patients.models import Channel
 
-from .base import Adapter, SendFailed
-from .registry import ADAPTERS, adapter_for
+from .base import SendFailed
+
+# Who sends on each channel, in order of preference: (name, channel module with `send`, the setting without
+# which it cannot send). A new provider is one line here. For SMS, CLINICFLOW_SMS_PROVIDER picks one by name.
+SENDERS: dict[str, list[tuple[str, str, str]]] = {
+    Channel.WHATSAPP: [("whatsapp", "clinicflow.channels.whatsapp", "CLINICFLOW_WHATSAPP_TOKEN")],
+    Channel.SMS: [("sms/twilio", "clinicflow.channels.sms_twilio", "CLINICFLOW_TWILIO_AUTH_TOKEN"),
+                  ("sms/smsru", "clinicflow.channels.sms_smsru", "CLINICFLOW_SMSRU_API_ID")],
+    Channel.EMAIL: [("email", "clinicflow.channels.email", "CLINICFLOW_EMAIL_FROM")],
+}
 
 
-def sender_for(channel: str) -> Adapter | None:
-    """The configured adapter that sends on `channel` (for SMS, CLINICFLOW_SMS_PROVIDER picks one of several)."""
-    names = [settings.CLINICFLOW_SMS_PROVIDER] if channel == "sms" and settings.CLINICFLOW_SMS_PROVIDER else ADAPTERS
-    for name in names:
-        adapter = adapter_for(name)
-        if adapter and adapter.channel == channel and callable(getattr(adapter, "send", None)) \
-                and adapter.configured():
-            return adapter
+def sender_for(channel: str) -> ModuleType | None:
+    """The channel module that sends on `channel`, if one is configured."""
+    chosen = settings.CLINICFLOW_SMS_PROVIDER if channel == Channel.SMS else ""
+    for name, path, setting in SENDERS.get(channel, []):
+        if (not chosen or name == chosen) and getattr(settings, setting, ""):
+            return import_module(path)
     return None
 
 
-def _extra(adapter: Adapter, sending: Sending) -> dict:
-    """Provider-specific arguments: the idempotency key (providers that take one drop a repeat), and outside
-    WhatsApp's 24-hour window the approved template named after the purpose, with its values."""
-    extra = {"idempotency_key": sending.idempotency_key}
-    window_open = getattr(adapter, "window_open", None)
-    if callable(window_open) and not window_open(sending.last_inbound_at):
-        extra |= {"template": sending.purpose, "variables": sending.variables}
-    return extra
+def _send(sender, sending: Sending) -> str:
+    """Free text; outside WhatsApp's 24-hour window the approved template named after the purpose instead."""
+    window_open = getattr(sender, "window_open", None)
+    if window_open is not None and not window_open(sending.last_inbound_at):
+        template = sender.Template(name=sending.purpose, language=sending.language,
+                                   variables=tuple(sending.variables))
+        return sender.send(to=sending.to, template=template)
+    return sender.send(to=sending.to, text=sending.body)
 
 
 @job_handler(SEND_JOB, label=gettext_lazy("Send a message"))
@@ -40,13 +50,13 @@ def send_outbound(job) -> str:
     sending = outbox_prepare(outbound_id=job.payload["outbound_id"])
     if sending is None:
         return "nothing to send now"
-    adapter = sender_for(sending.channel)
-    if adapter is None:
+    sender = sender_for(sending.channel)
+    if sender is None:
         outbox_failed(outbound_id=sending.outbound_id, final=True,
                       error=f"no provider configured to send by {sending.channel}")
         return "no provider"
     try:
-        provider_id = adapter.send(to=sending.to, text=sending.body, **_extra(adapter, sending))
+        provider_id = _send(sender, sending)
     except SendFailed as exc:
         final = not exc.retry or job.attempts >= job.max_attempts
         outbox_failed(outbound_id=sending.outbound_id, error=str(exc), final=final)

@@ -1,12 +1,22 @@
 import logging
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from clinicflow.inbox.services import InquiryDraft, Received, inquiry_receive
+from clinicflow.inbox.models import Inquiry, Message
+from clinicflow.inbox.services import (
+    InquiryDraft,
+    Received,
+    inquiry_call_answered,
+    inquiry_call_missed,
+    inquiry_receive,
+)
 from clinicflow.messaging.services import inbound_opt_out_check, outbox_delivery_update
+from clinicflow.patients.models import Channel
+from clinicflow.patients.phones import normalize_phone
 
-from .base import DeliveryReport, Event
+from .base import CallEvent, DeliveryReport, Event
 from .models import UnreadDelivery
 
 log = logging.getLogger(__name__)
@@ -40,8 +50,36 @@ def _take(event: Event) -> None:
     elif isinstance(event, DeliveryReport):
         outbox_delivery_update(channel=event.channel, external_id=event.external_id, status=event.status,
                                error=event.error, at=event.at)
+    elif isinstance(event, CallEvent):
+        call_take(call=event)
     else:
         raise TypeError(f"not an event: {type(event).__name__}")
+
+
+def call_take(*, call: CallEvent) -> Inquiry | None:
+    """A PBX's notification about an incoming call: the call is an inquiry (or joins the caller's waiting one);
+    answered, it is the inquiry's first response; missed or after hours, a call-back task.
+
+    Every stage carries the caller, so a PBX that only reports the end still opens the inquiry, and each stage
+    is taken once however often it is delivered (the ids are the provider's call id and the stage).
+    """
+    try:
+        phone = normalize_phone(call.caller)
+    except ValidationError:
+        # A hidden or internal number: nobody to call back and no patient to find. Not kept: no personal data.
+        log.info("A %s call from a hidden or unreadable number is not an inquiry", call.provider)
+        return None
+    key = f"{call.provider}:{call.call_id}"
+    started_at = call.at - timedelta(seconds=call.duration_seconds) if call.stage == CallEvent.END else call.at
+    inquiry, _received = inquiry_receive(draft=InquiryDraft(
+        channel=Channel.PHONE, phone=phone, kind=Message.Kind.CALL, number_verified=True,
+        external_id=f"{key}:start", received_at=started_at))
+    if call.after_hours or (call.stage == CallEvent.END and not call.answered):
+        inquiry_call_missed(inquiry=inquiry, at=call.at, external_id=f"{key}:missed", after_hours=call.after_hours)
+    elif call.stage in (CallEvent.ANSWERED, CallEvent.END):
+        answered_at = call.at if call.stage == CallEvent.ANSWERED else started_at
+        inquiry_call_answered(inquiry=inquiry, at=answered_at, external_id=f"{key}:answered")
+    return inquiry
 
 
 def _described(exc: Exception) -> str:

@@ -192,6 +192,9 @@ class ClinicSettings(models.Model):
     default_branch = models.ForeignKey(
         Branch, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("default branch"),
         help_text=_("Where website inquiries that name no branch go."))
+    widget_offers_slots = models.BooleanField(
+        _("Website widget offers free slots"), default=False,
+        help_text=_("The website widget shows free times and books them (public slots and bookings API)."))
 
     class Meta:
         verbose_name = verbose_name_plural = _("clinic settings")

@@ -10,6 +10,7 @@ from clinicflow.accounts.models import Role, StaffMember
 from clinicflow.clinic.calendar import BranchCalendar
 from clinicflow.clinic.models import Branch, ClinicSettings, ClosedDay, Doctor, Service, Specialty, WorkingHours
 from clinicflow.funnel.models import IntakeQuestion
+from clinicflow.scheduling.models import DoctorHours
 
 MOSCOW, NOVOSIBIRSK = 0, 1
 BRANCHES = [
@@ -104,7 +105,8 @@ def clinic_create(today: date) -> Clinic:
     branches = [_branch(row, index, today) for index, row in enumerate(BRANCHES)]
     # Website inquiries that name no branch go to the default one (with several branches there must be one).
     ClinicSettings.objects.update_or_create(pk=1, defaults={"default_branch": branches[0],
-                                                             "default_language": LANGUAGE})
+                                                             "default_language": LANGUAGE,
+                                                             "widget_offers_slots": True})
     _intake_script()
     specialties = {name: Specialty.objects.create(name=name) for name in sorted(SPECIALTIES)}
     services = [Service.objects.create(name=name, specialty=specialties[specialty], duration_minutes=minutes,
@@ -142,10 +144,19 @@ def _doctors(branches: list[Branch], specialties: dict[str, Specialty]) -> dict[
     for full_name, branch_index, names in DOCTORS:
         doctor = Doctor.objects.create(full_name=full_name)
         doctor.branches.add(branches[branch_index])
+        _local_schedule(doctor, branches[branch_index])
         doctor.specialties.add(*[specialties[name] for name in names])
         for name in names:
             by_branch_specialty.setdefault((branches[branch_index].pk, specialties[name].pk), []).append(doctor)
     return by_branch_specialty
+
+
+def _local_schedule(doctor: Doctor, branch: Branch) -> None:
+    """The demo has no MIS: each doctor sees patients whenever the branch is open (the history's visits were
+    placed in those hours), so the schedule screen and the widget offer the doctor's real free time."""
+    for weekday in range(6):
+        opens, closes, _break_starts, _break_ends = SATURDAY_HOURS if weekday == 5 else WEEKDAY_HOURS
+        DoctorHours.objects.create(doctor=doctor, branch=branch, weekday=weekday, starts=opens, ends=closes)
 
 
 def _staff(branches: list[Branch]) -> dict[str, User]:

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from clinicflow import gates
 from clinicflow.clinic.calendar import BranchCalendar
 from clinicflow.clinic.models import Branch, ClosedDay
+from clinicflow.tasks.models import Task
 
 from .access import inquiries_at_work
 from .models import Inquiry
@@ -69,6 +70,7 @@ def queue_for(user, now=None, limit: int = QUEUE_ROWS) -> Queue:
     inquiries = list(
         waiting.select_related("patient", "specialty", "service", "taken_by")
         .prefetch_related("patient__identities")
+        .annotate(missed_call=Exists(Task.objects.open().filter(inquiry=OuterRef("pk"), kind=Task.Kind.CALLBACK)))
         .most_urgent_first()[:limit])
     viewer_branch_ids = gates.work_branch_ids(user) or set()
     branches = _branches_with_hours({i.branch_id for i in inquiries} | viewer_branch_ids, now)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clinicflow import gates
+from clinicflow.accounts.models import Role
 from clinicflow.automation.services import job_cancel, job_plan
 from clinicflow.clinic.models import Branch, ClinicSettings, Service, Specialty
 from clinicflow.compliance.models import Consent
@@ -20,6 +21,7 @@ from clinicflow.funnel.services import case_lose_if_fresh, case_open_for, lost_r
 from clinicflow.patients.models import Channel
 from clinicflow.patients.phones import normalize_phone
 from clinicflow.patients.services import patient_resolve
+from clinicflow.tasks.models import Task
 
 from .access import inquiries_at_work
 from .models import Inquiry, Message
@@ -377,3 +379,38 @@ def message_delivery_update(*, channel: str, external_id: str, status: str, erro
     messages = Message.objects.filter(channel=channel, external_id=external_id, direction=Message.Direction.OUTBOUND)
     return bool(messages.filter(Q(delivery__in=before) | Q(delivery="")).update(
         delivery=status, delivery_error=error[:500], delivery_changed_at=at or timezone.now()))
+
+
+def inquiry_call_answered(*, inquiry: Inquiry, at: datetime, external_id: str) -> bool:
+    """Somebody at the clinic took the patient's call: the same first response as `inquiry_respond`, with no
+    staff user the PBX could name. A missed call's call-back task is done too. Returns whether it was new.
+
+    `external_id` names this answer (the provider's call id): a redelivered notification changes nothing.
+    """
+    if Message.objects.filter(channel=Channel.PHONE, external_id=external_id).exists():
+        return False
+    Message.objects.create(inquiry=inquiry, direction=Message.Direction.NOTE, kind=Message.Kind.CALL,
+                           channel=Channel.PHONE, external_id=external_id, body=_("Call answered"), created_at=at)
+    if Inquiry.objects.filter(pk=inquiry.pk, first_response_at__isnull=True, status__in=Inquiry.WAITING).update(
+            first_response_at=at, status=Inquiry.Status.ANSWERED, changed_at=timezone.now()):
+        job_cancel(key=inquiry.escalation_key)
+    Task.objects.open().filter(inquiry=inquiry, kind=Task.Kind.CALLBACK).update(done_at=at)
+    inquiry.refresh_from_db()
+    return True
+
+
+def inquiry_call_missed(*, inquiry: Inquiry, at: datetime, external_id: str, after_hours: bool = False) -> bool:
+    """Nobody took the patient's call (or it came after hours): a call-back task due within the response
+    target in working hours, and the queue row says "missed call". Returns whether it was new."""
+    if Message.objects.filter(channel=Channel.PHONE, external_id=external_id).exists():
+        return False
+    Message.objects.create(inquiry=inquiry, direction=Message.Direction.NOTE, kind=Message.Kind.CALL,
+                           channel=Channel.PHONE, external_id=external_id, created_at=at,
+                           body=_("Call after hours: call back") if after_hours else _("Missed call: call back"))
+    if inquiry.is_waiting and not Task.objects.open().filter(inquiry=inquiry, kind=Task.Kind.CALLBACK).exists():
+        # No name in the title: titles travel to lists and notifications; the task links the patient.
+        Task.objects.create(kind=Task.Kind.CALLBACK, title=_("Call back: missed call"), branch=inquiry.branch,
+                            role=Role.RECEPTIONIST, patient=inquiry.patient, inquiry=inquiry,
+                            due_at=response_due(inquiry.branch, at) or at)
+    Inquiry.objects.filter(pk=inquiry.pk).update(changed_at=timezone.now())  # the queue's refresh shows the mark
+    return True

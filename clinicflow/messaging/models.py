@@ -145,8 +145,9 @@ class OutboundMessage(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
     to = models.CharField(_("to"), max_length=255, blank=True)
     body = models.TextField(_("text"), max_length=4000)
-    # The template's values, for providers that send their own approved template (WhatsApp outside 24 h).
-    variables = models.JSONField(default=dict, blank=True)
+    # The template's values in the order it names them, for providers that send their own approved template
+    # instead of our text (WhatsApp outside its 24-hour window: {{1}}, {{2}}...).
+    variables = models.JSONField(default=list, blank=True)
     # The cause's own name ("reminder:appointment:12:24h"): the same cause queued twice is one message.
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)

@@ -24,7 +24,7 @@ from clinicflow.patients.models import Channel, Patient
 from clinicflow.scheduling.models import Appointment
 from clinicflow.tasks.models import Task
 
-from .models import MARKETING_PURPOSES, MessageTemplate, OutboundMessage, Purpose, template_render
+from .models import MARKETING_PURPOSES, MessageTemplate, OutboundMessage, Purpose, template_render, template_variables
 
 SEND_JOB = "messaging.send"
 Status, Reason = OutboundMessage.Status, OutboundMessage.Reason
@@ -151,13 +151,14 @@ def message_queue(*, patient: Patient, purpose: str, key: str, template: Message
     branch = branch or (appointment.branch if appointment else patient.branch)
     channel, to = channel_choose(patient, channel)
     values = message_context(patient=patient, branch=branch, appointment=appointment) | (context or {})
-    body = (text or "").strip() or _rendered(template, purpose, channel, patient.language, values)
+    body, names = ((text or "").strip(), []) if (text or "").strip() else \
+        _rendered(template, purpose, channel, patient.language, values)
     reason = consent_reason(patient, kind, channel) if to else Reason.NO_ADDRESS
     try:
         with transaction.atomic():
             row = OutboundMessage.objects.create(
                 patient=patient, branch=branch, purpose=purpose, kind=kind, channel=channel, to=to, body=body,
-                variables={k: str(v) for k, v in values.items()}, idempotency_key=key,
+                variables=[str(values.get(name, "")) for name in names], idempotency_key=key,
                 status=Status.BLOCKED if reason else Status.QUEUED, blocked_reason=reason, not_before=not_before,
                 appointment=appointment, message=conversation_message)
             if reason:
@@ -169,12 +170,14 @@ def message_queue(*, patient: Patient, purpose: str, key: str, template: Message
     return row
 
 
-def _rendered(template: MessageTemplate | None, purpose: str, channel: str, language: str, values: dict) -> str:
+def _rendered(template: MessageTemplate | None, purpose: str, channel: str, language: str,
+              values: dict) -> tuple[str, list[str]]:
+    """The text, and the variables it names in order (a WhatsApp template's {{1}}, {{2}}... outside 24 h)."""
     template = template or template_for(purpose=purpose, channel=channel, language=language)
     if template is None:
         raise ValidationError({"template": _("No active template for “%(purpose)s”: add one in Settings.") % {
             "purpose": Purpose(purpose).label}})
-    return template_render(template.body, values)
+    return template_render(template.body, values), list(dict.fromkeys(template_variables(template.body)))
 
 
 def _plan_send(row: OutboundMessage, due_at: datetime) -> None:
@@ -185,13 +188,13 @@ def _plan_send(row: OutboundMessage, due_at: datetime) -> None:
 
 
 def _mirror_on_conversation(row: OutboundMessage) -> None:
-    """The inquiry's line of this message shows how far it got (and why not), like the outbox row."""
+    """The inquiry's line of this message shows how far it got, like the outbox row. Why it was held back is
+    the row's reason code, shown in the reader's language (`message.outbound`), never stored as text here."""
     if row.message_id is None:
         return
     delivery = {Status.QUEUED: Message.Delivery.QUEUED, Status.SENT: Message.Delivery.SENT}.get(
         row.status, Message.Delivery.FAILED)
-    error = row.get_blocked_reason_display() if row.blocked_reason else row.error
-    fields = {"channel": row.channel, "delivery": delivery, "delivery_error": str(error)[:500],
+    fields = {"channel": row.channel, "delivery": delivery, "delivery_error": row.error[:500],
               "delivery_changed_at": timezone.now()}
     if row.provider_message_id:
         fields["external_id"] = row.provider_message_id
@@ -210,7 +213,8 @@ class Sending:
     to: str
     body: str
     purpose: str
-    variables: dict
+    language: str
+    variables: list[str]
     idempotency_key: str
     last_inbound_at: datetime | None
 
@@ -238,7 +242,7 @@ def outbox_prepare(*, outbound_id: int) -> Sending | None:
             attempts=F("attempts") + 1, blocked_reason=""):
         return None
     return Sending(outbound_id=row.pk, channel=row.channel, to=row.to, body=row.body, purpose=row.purpose,
-                   variables=row.variables, idempotency_key=row.idempotency_key,
+                   language=row.patient.language, variables=row.variables, idempotency_key=row.idempotency_key,
                    last_inbound_at=_last_inbound_at(row.patient, row.channel))
 
 

@@ -1,5 +1,7 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,14 +10,12 @@ class MisConfig(AppConfig):
     verbose_name = _("MIS")
 
     def ready(self):
+        from clinicflow.automation.registry import periodic_job
+        from clinicflow.scheduling.slots import register_slot_source
+
         from . import jobs  # noqa: F401  registers the push and reconciliation job handlers
         from .slots import mis_free_slots
 
-        try:
-            from clinicflow.scheduling.slots import register_slot_source
-        except ImportError:
-            pass  # the local schedule's module arrives with the booking screen
-        else:
-            register_slot_source(mis_free_slots)
-        # The reconciliation job re-plans itself; migrating (every start of `clinicflow run`) plans the first.
-        post_migrate.connect(jobs.plan_first_reconcile, sender=self)
+        register_slot_source(mis_free_slots)
+        # Every few minutes the worker reconciles with the MIS (a round without an MIS connected does nothing).
+        periodic_job(jobs.RECONCILE_JOB, every=timedelta(minutes=settings.CLINICFLOW_MIS_SYNC_MINUTES))

@@ -2,7 +2,6 @@
 
 import logging
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from clinicflow.automation.registry import job_handler
@@ -15,7 +14,6 @@ from .services import (
     mis_appointment_push,
     mis_outage_task_open,
     mis_reconcile,
-    mis_reconcile_plan,
 )
 
 log = logging.getLogger("clinicflow.mis")
@@ -41,14 +39,6 @@ def reconcile(job) -> str:
     try:
         return mis_reconcile()
     except MisError as exc:
-        # Not raised: the next round is planned below anyway, and a retry storm helps no one.
+        # Not raised: the next round comes anyway (a periodic job), and a retry storm helps no one.
         log.warning("MIS reconciliation failed: %s", exc)
         return f"MIS unavailable: {exc}"[:255]
-    finally:
-        mis_reconcile_plan()
-
-
-def plan_first_reconcile(sender, **kwargs) -> None:
-    """post_migrate: with an MIS connected, make sure a reconciliation is planned."""
-    if kwargs.get("plan") is not None and mis_is_connected():
-        mis_reconcile_plan(due_at=timezone.now())

@@ -5,9 +5,8 @@ run inside a database transaction: each write below is short and made after the 
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
@@ -19,7 +18,6 @@ from clinicflow.automation.models import Job
 from clinicflow.automation.services import job_plan
 from clinicflow.clinic.models import Branch, ClinicSettings, Doctor, Service, Specialty
 from clinicflow.funnel.models import Source
-from clinicflow.funnel.services import mis_is_connected
 from clinicflow.patients.models import Patient
 from clinicflow.scheduling.models import Appointment
 from clinicflow.scheduling.services import appointment_set_status
@@ -361,14 +359,3 @@ def mis_reconcile(*, adapter: MisAdapter | None = None) -> str:
     stranded = mis_stranded_push()
     return (f"{counts['doctors']} doctors, {counts['services']} services, {counts['schedules']} schedules; "
             f"{polled} changed appointments; {stranded} bookings pushed again")
-
-
-def mis_reconcile_plan(*, due_at: datetime | None = None) -> Job | None:
-    """Plan the next reconciliation unless one is planned already (the job re-plans itself each run)."""
-    if not mis_is_connected():
-        return None
-    waiting = Job.objects.filter(kind=RECONCILE_JOB, state=Job.State.PENDING).first()
-    if waiting:
-        return waiting
-    due_at = due_at or timezone.now() + timedelta(minutes=settings.CLINICFLOW_MIS_SYNC_MINUTES)
-    return job_plan(kind=RECONCILE_JOB, due_at=due_at, key=f"{RECONCILE_JOB}:{due_at.isoformat()}")

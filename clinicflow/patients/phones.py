@@ -34,3 +34,23 @@ def format_phone(e164: str) -> str:
         return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except phonenumbers.NumberParseException:
         return e164
+
+
+def e164_or_raw(raw: str) -> str:
+    """The E.164 form of a valid number, else the text as given: for a channel that passes the number on and lets
+    `inquiry_receive` refuse it by field name, so one bad event never costs the rest of a delivery."""
+    try:
+        return normalize_phone(raw)
+    except ValidationError:
+        return raw
+
+
+def is_mobile(e164: str) -> bool:
+    """Can this number receive an SMS? Landlines cannot; numbers a plan does not tell apart (the USA's "fixed line
+    or mobile") count as mobile."""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.MOBILE,
+                                                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)

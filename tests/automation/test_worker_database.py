@@ -46,6 +46,7 @@ def test_it_logs_one_line_when_the_database_goes_and_backs_off_to_a_minute(worke
 
 def test_it_says_once_when_the_database_is_back_and_polls_normally_again(worker, db, caplog):
     caplog.set_level(logging.INFO, logger="clinicflow.worker")
+    worker.next_periodic_check = float("inf")  # no chores due: every round finds nothing to do
     with mock.patch("clinicflow.automation.worker.work_once", side_effect=InterfaceError("connection already closed")):
         worker.step()
         worker.step()
@@ -74,7 +75,7 @@ def test_other_errors_are_still_logged_with_their_traceback(worker, db, caplog):
 
 
 def test_it_purges_old_rate_limit_windows_at_most_once_an_hour(worker, db):
-    with mock.patch("clinicflow.automation.worker.rate_limit_purge") as purge:
+    with mock.patch("clinicflow.automation.jobs.rate_limit_purge") as purge:
         worker.step()
         worker.step()
     assert purge.call_count == 1
@@ -94,10 +95,15 @@ def test_a_worker_process_without_its_database_logs_no_tracebacks_and_stops_on_s
     env["CLINICFLOW_DATA_DIR"] = str(tmp_path)
     worker = subprocess.Popen([sys.executable, "-m", "clinicflow.cli", "worker", "--poll", "0.05"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    time.sleep(3)  # long enough for many polls at 0.05 s were every round logged
+    # Django's start-up takes seconds on a loaded machine: wait for the worker's first attempt, then let it poll.
+    first_lines = ""
+    while "database unreachable" not in first_lines and worker.poll() is None:
+        first_lines += worker.stdout.readline()
+    time.sleep(2)  # long enough for many polls at 0.05 s were every round logged
     worker.terminate()
     output, _ = worker.communicate(timeout=30)
     assert worker.returncode == 0, output
+    output = first_lines + output
     assert output.count("database unreachable: OperationalError: unable to open database file") == 1, output
     assert "Traceback" not in output
     assert "stopped" in output

@@ -148,3 +148,22 @@ def test_a_second_run_refuses_without_duplicating_in_the_clinics_language(demo):
     assert Patient.objects.count() == patients
 
 
+
+
+@pytest.mark.django_db
+def test_every_doctor_has_a_local_schedule_and_the_demo_can_book_a_free_slot(demo):
+    from clinicflow.clinic.models import ClinicSettings
+    from clinicflow.scheduling.services import appointment_book
+    from clinicflow.scheduling.slots import free_slots
+
+    assert ClinicSettings.load().widget_offers_slots
+    with time_machine.travel(WEDNESDAY_MORNING, tick=False):
+        for doctor in Doctor.objects.prefetch_related("branches"):
+            assert doctor.hours.count() == 6
+            branch = doctor.branches.get()
+            slots = free_slots(branch=branch, doctor=doctor, start=WEDNESDAY_MORNING,
+                               end=WEDNESDAY_MORNING + timedelta(days=7))
+            assert slots, doctor
+        patient = Patient.objects.filter(branch=branch).first()
+        booked = appointment_book(patient=patient, doctor=doctor, branch=branch, starts_at=slots[0].starts_at)
+        assert booked.status == Appointment.Status.BOOKED

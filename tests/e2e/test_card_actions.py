@@ -10,7 +10,7 @@ def test_a_receptionist_edits_contacts_adds_a_note_and_a_task_from_the_card(rita
     page = rita_page
     page.goto(f"/patients/{ivan.pk}/")
     expect(page.get_by_role("heading", name="Ivan Petrov")).to_be_visible()
-    expect(page.get_by_role("button", name="Book")).to_be_disabled()
+    expect(page.get_by_role("link", name="Book", exact=True)).to_have_attribute("href", f"/schedule/?patient={ivan.pk}")
 
     # Contacts: a wrong number is explained in place, then a second phone and an e-mail are saved.
     page.locator("#contacts-edit summary").click()

@@ -43,6 +43,7 @@ from clinicflow.patients.models import Channel, Patient, PatientIdentity, Patien
 from clinicflow.patients.services import patient_note_add
 from clinicflow.scheduling.models import Appointment
 from clinicflow.scheduling.services import appointment_book
+from clinicflow.scheduling.slots import free_slots
 from clinicflow.tasks.models import Task
 from clinicflow.tasks.services import task_create
 from tests.conftest import make_staff
@@ -77,6 +78,11 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     "": (Probe(SCREEN),),
     "healthz": (Probe(PUBLIC),),
     "favicon.ico": (Probe(PUBLIC),),
+    # Provider webhooks: no session, checked by the provider's signature or secret (tests/channels); off (404)
+    # while their secret is not set, as here.
+    "hooks/whatsapp": (Probe(PUBLIC),),
+    "hooks/sms/twilio": (Probe(PUBLIC),),
+    "hooks/sms/smsru": (Probe(PUBLIC),),
     "login/": (Probe(PUBLIC),),
     # GET only: a POST would log the persona out and turn the rest of the matrix into anonymous requests.
     "logout/": (Probe(PUBLIC),),
@@ -133,6 +139,16 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     "tasks/new/": (Probe(CREATE, "post", body={"branch": "{branch_id}", "title": "probe", "owner": "me",
                                                "due_at": "2030-01-01T10:00"}, refusal=302),),
     "tasks/<int:task_id>/reopen/": (Probe(OBJECT, "post", refusal=404),),
+    # The schedule: another branch asked for falls back to the caller's own; a foreign patient is not found.
+    "schedule/": (Probe(LIST, query="branch={branch_id}", refusal=200),
+                  Probe(OBJECT, query="patient={patient_id}", refusal=404, shows=("name",)),
+                  Probe(OBJECT, query="case={case_id}", refusal=404, shows=("name",)),
+                  Probe(OBJECT, query="appointment={appointment_id}", refusal=404, shows=("name",))),
+    "schedule/book/": (Probe(OBJECT, "post", body={"patient": "{patient_id}", "branch": "{branch_id}",
+                                                   "slot": "{doctor_id}|{free_slot}"}, refusal=404),),
+    "appointments/<int:appointment_id>/reschedule/": (Probe(OBJECT, "post", body={"slot": "{doctor_id}|{free_slot}"},
+                                                            refusal=404),),
+    "appointments/<int:appointment_id>/cancel/": (Probe(OBJECT, "post", body={"reason": "probe"}, refusal=404),),
     "tasks/<int:task_id>/reschedule/": (Probe(OBJECT, "post", body={"snooze": "60"}, refusal=404),),
     "tasks/<int:task_id>/reassign/": (Probe(OBJECT, "post", body={"owner": "me"}, refusal=404),),
     # ninja's own pages: the schema and its viewer describe the API, never data.
@@ -176,6 +192,9 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     # The MIS's status webhook: no session, a bearer token checked in constant time (404 while none is set).
     # Anybody's probe carries no token: refused before it reads a thing, and nothing changes.
     "hooks/mis/fhir": (Probe(PUBLIC, "post", body={"resourceType": "Appointment", "id": "a-1", "status": "noshow"}),),
+    # Providers' webhooks: no session, each signed by its provider (unconfigured in tests: 404).
+    "hooks/telephony/zadarma": (Probe(PUBLIC),),
+    "hooks/telephony/generic": (Probe(PUBLIC),),
 }
 
 # API operations from the OpenAPI schema, keyed by (method, path).
@@ -186,6 +205,12 @@ OPERATIONS: dict[tuple[str, str], Probe] = {
     ("post", "/api/v1/public/inquiries"): Probe(PUBLIC, "post", body={
         "name": "Somebody Else", "phone": "{phone}", "email": "somebody@example.org", "consent": True,
         "branch_id": "{branch_id}", "comment": "probe"}),
+    # The widget's slots and bookings (404 unless the clinic offers them); a booking with the target's phone
+    # must neither show nor change her card, as the inquiry above.
+    ("get", "/api/v1/public/slots"): Probe(PUBLIC, query="branch_id={branch_id}"),
+    ("post", "/api/v1/public/bookings"): Probe(PUBLIC, "post", body={
+        "name": "Somebody Else", "phone": "{phone}", "email": "somebody@example.org", "consent": True,
+        "branch_id": "{branch_id}", "slot": {"doctor_id": "{doctor_id}", "starts_at": "{free_slot}"}}),
     ("get", "/api/v1/patients"): Probe(LIST, query="q={phone}", refusal=200, shows=("name",)),
     ("get", "/api/v1/patients/{patient_id}"): Probe(OBJECT, refusal=404, shows=("name", "email")),
     ("get", "/api/v1/inquiries"): Probe(LIST, refusal=200, shows=("inquiry_id",)),
@@ -360,8 +385,10 @@ def world_of(*, patient: Patient, branch: Branch, other_branch: Branch, staff: U
     inquiry, _created = inquiry_receive(draft=InquiryDraft(
         channel=Channel.PHONE, phone=phone, full_name=patient.full_name, email=email, text=message, consent=True,
         branch_id=branch.pk), created_by=staff)
+    in_three_days = timezone.now() + timedelta(days=3)
+    slot = free_slots(branch=branch, doctor=doctor, start=in_three_days, end=in_three_days + timedelta(days=7))[0]
     appointment = appointment_book(patient=patient, doctor=doctor, branch=branch, case=inquiry.case, by=staff,
-                                   starts_at=(timezone.now() + timedelta(days=3)).replace(microsecond=0))
+                                   starts_at=slot.starts_at)
     task = task_create(title=task_title, branch=branch, due_at=timezone.now() - timedelta(hours=1),
                        role=Role.RECEPTIONIST, patient=patient, inquiry=inquiry, created_by=staff)
     note = f"note-marker-{tag}-5e1b"
@@ -383,6 +410,8 @@ def nina_world(novosibirsk, moscow, nina, outsider, cardiology) -> World:
     doctor.branches.add(novosibirsk)
     doctor.specialties.add(cardiology)
     WorkerHeartbeat.objects.create(name="worker-1")
+    # The widget's public slots and bookings answer (rather than 404) so that the probe reaches them.
+    ClinicSettings.objects.update_or_create(pk=1, defaults={"widget_offers_slots": True})
     return world_of(patient=nina, branch=novosibirsk, other_branch=moscow, staff=outsider, doctor=doctor,
                     email="nina.sokolova@example.org", tag="nsk")
 
@@ -449,6 +478,8 @@ class Request:
 
 
 def fill(template, values: dict, *, as_json: bool = False):
+    if isinstance(template, dict):
+        return {key: fill(value, values, as_json=as_json) for key, value in template.items()}
     text = str(template).format(**values)
     return int(text) if as_json and text.isdigit() else text
 

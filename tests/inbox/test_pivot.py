@@ -18,6 +18,8 @@ from clinicflow.inbox.services import InquiryDraft, inquiry_receive, inquiry_res
 from clinicflow.scheduling.services import appointment_book
 
 NINA_PHONE = "+79237654321"
+# Before the visit booked below: a booking in the past is refused.
+pytestmark = pytest.mark.time_machine(datetime(2026, 11, 20, 12, tzinfo=ZoneInfo("Asia/Novosibirsk")), tick=False)
 
 
 @pytest.fixture

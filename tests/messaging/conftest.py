@@ -10,8 +10,8 @@ import pytest
 import time_machine
 
 from clinicflow.automation.worker import work_once
-from clinicflow.channels import sending
-from clinicflow.channels.base import Adapter, SendFailed
+from clinicflow.channels import sending, whatsapp
+from clinicflow.channels.base import SendFailed
 from clinicflow.compliance.models import Consent
 from clinicflow.compliance.services import consent_record
 from clinicflow.patients.models import PatientIdentity
@@ -21,19 +21,17 @@ from clinicflow.scheduling.models import Appointment
 NOON_IN_MOSCOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 
 
-class FakeProvider(Adapter):
-    """Records what it was asked to send; `failures` holds SendFailed to raise on the next calls."""
+class FakeProvider:
+    """Stands where a channel module is (its `send`): records what it was asked to send; `failures` holds
+    SendFailed to raise on the next calls."""
 
     def __init__(self, channel: str):
-        self.name, self.channel = f"fake/{channel}", channel
+        self.channel = channel
         self.sent: list[dict] = []
         self.failures: list[SendFailed] = []
         self.before_send = None
 
-    def configured(self) -> bool:
-        return True
-
-    def send(self, *, to: str, text: str, **kw) -> str:
+    def send(self, *, to: str, text: str = "", **kw) -> str:
         if self.before_send:
             self.before_send()
         if self.failures:
@@ -43,19 +41,19 @@ class FakeProvider(Adapter):
 
 
 class WhatsAppProvider(FakeProvider):
-    def window_open(self, last_inbound_at) -> bool:
-        from django.utils import timezone
+    """Like clinicflow.channels.whatsapp: free text within 24 hours of the patient's last message, else a
+    template approved by Meta."""
 
-        return last_inbound_at is not None and timezone.now() - last_inbound_at < timedelta(hours=24)
+    Template = whatsapp.Template
+    window_open = staticmethod(whatsapp.window_open)
 
 
 @pytest.fixture
 def providers(monkeypatch):
-    fakes = {"fake/whatsapp": WhatsAppProvider("whatsapp"), "fake/sms": FakeProvider("sms"),
-             "fake/telegram": FakeProvider("telegram"), "fake/email": FakeProvider("email")}
-    monkeypatch.setattr(sending, "ADAPTERS", dict.fromkeys(fakes, ""))
-    monkeypatch.setattr(sending, "adapter_for", fakes.get)
-    return {fake.channel: fake for fake in fakes.values()}
+    fakes = {"whatsapp": WhatsAppProvider("whatsapp"), "sms": FakeProvider("sms"),
+             "telegram": FakeProvider("telegram"), "email": FakeProvider("email")}
+    monkeypatch.setattr(sending, "sender_for", fakes.get)
+    return fakes
 
 
 @pytest.fixture

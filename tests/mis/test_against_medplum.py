@@ -43,14 +43,10 @@ def slot_start(seeded, index: int = 0):
 
 
 def book_requested(patient, doctor, branch, starts_at, service=None) -> Appointment:
-    """A booking as the booking screen makes it with an MIS connected: requested, and a push planned."""
+    """A booking as the booking screen makes it: with an MIS connected it is requested, and its push planned."""
     case, _created = case_open_for(patient=patient, branch=branch)
-    appointment = appointment_book(patient=patient, doctor=doctor, branch=branch, starts_at=starts_at,
-                                   service=service, case=case)
-    Appointment.objects.filter(pk=appointment.pk).update(status=S.REQUESTED)
-    plan_push(appointment, "book")
-    appointment.refresh_from_db()
-    return appointment
+    return appointment_book(patient=patient, doctor=doctor, branch=branch, starts_at=starts_at, service=service,
+                            case=case)
 
 
 def plan_push(appointment: Appointment, why: str) -> Job:

@@ -33,7 +33,7 @@ def visit(connected, ivan, doctor, moscow):
     case, _created = case_open_for(patient=ivan, branch=moscow)
     appointment = appointment_book(patient=ivan, doctor=doctor, branch=moscow, case=case,
                                    starts_at=Appointment._meta.get_field("starts_at").to_python("2030-03-04T07:00Z"))
-    Appointment.objects.filter(pk=appointment.pk).update(mis_id="a-100")
+    Appointment.objects.filter(pk=appointment.pk).update(mis_id="a-100", status=Appointment.Status.BOOKED)  # pushed
     appointment.refresh_from_db()
     return appointment
 

@@ -177,7 +177,7 @@ class TestTasksFromTheCard:
 
 
 class TestCardLinks:
-    def test_it_links_the_waiting_inquiry_and_the_open_case_and_hints_at_booking(self, rita_client, ivan, moscow):
+    def test_it_links_the_waiting_inquiry_the_open_case_and_booking(self, rita_client, ivan, moscow):
         from clinicflow.inbox.services import InquiryDraft, inquiry_receive
 
         inquiry, _created = inquiry_receive(draft=InquiryDraft(channel="web", phone="+79161234567", consent=True,
@@ -185,7 +185,7 @@ class TestCardLinks:
         content = rita_client.get(f"/patients/{ivan.pk}/").content.decode()
         assert f'href="/inquiries/{inquiry.pk}/"' in content
         assert f"Open case #{inquiry.case_id}" in content and "Waiting inquiry via Website" in content
-        assert "disabled" in content and "Book" in content
+        assert f'href="/schedule/?patient={ivan.pk}&amp;case={inquiry.case_id}"' in content
 
     def test_a_reader_who_works_at_no_branch_sees_no_forms_and_cannot_write(self, ivan, db):
         roving = make_staff("rover", Role.RECEPTIONIST, [])

@@ -12,8 +12,8 @@ from clinicflow.funnel.services import case_move
 from clinicflow.inbox.services import InquiryDraft, inquiry_receive, inquiry_respond
 from clinicflow.scheduling.services import appointment_book
 
-pytestmark = pytest.mark.django_db
-START = datetime(2026, 12, 1, 10, tzinfo=ZoneInfo("Europe/Moscow"))
+START = datetime(2026, 12, 1, 10, tzinfo=ZoneInfo("Europe/Moscow"))  # a Tuesday: visits a week apart
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(START - timedelta(days=14), tick=False)]
 
 
 def history(branch, doctor, receptionist, visits: int):
@@ -23,7 +23,7 @@ def history(branch, doctor, receptionist, visits: int):
     case_move(case=inquiry.case, to_stage=Stage.QUALIFICATION, by=receptionist)
     for n in range(visits):
         appointment_book(patient=inquiry.patient, doctor=doctor, branch=branch, by=receptionist,
-                         starts_at=START + timedelta(days=n))
+                         starts_at=START + timedelta(weeks=n))
     return inquiry.patient
 
 
@@ -38,5 +38,5 @@ def test_the_card_does_not_query_per_row(rita_client, moscow, doctor, receptioni
     card_queries(rita_client, patient)  # the first read of all creates the clinic's settings row
     few = card_queries(rita_client, patient)
     for n in range(1, 6):
-        appointment_book(patient=patient, doctor=doctor, branch=moscow, starts_at=START + timedelta(days=10 + n))
+        appointment_book(patient=patient, doctor=doctor, branch=moscow, starts_at=START + timedelta(weeks=10 + n))
     assert card_queries(rita_client, patient) == few

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from clinicflow.patients.phones import format_phone, normalize_phone
+from clinicflow.patients.phones import format_phone, is_mobile, normalize_phone
 
 
 @pytest.mark.parametrize("spelling", [
@@ -76,3 +76,9 @@ def test_format_phone_shows_a_readable_international_form():
 
 def test_format_phone_leaves_what_it_cannot_read():
     assert format_phone("not a phone") == "not a phone"
+
+
+def test_a_russian_mobile_number_can_take_an_sms_and_a_moscow_landline_cannot():
+    assert is_mobile("+79161234567")
+    assert not is_mobile("+74951234567")
+    assert not is_mobile("not a number")

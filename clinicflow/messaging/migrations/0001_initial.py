@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         ('clinic', '0006_field_labels'),
         ('inbox', '0006_channel_messages'),
         ('patients', '0004_max_channel'),
-        ('scheduling', '0003_appointment_messaged_by_aggregator'),
+        ('scheduling', '0004_appointment_messaged_by_aggregator'),
     ]
 
     operations = [
@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('channel', models.CharField(blank=True, choices=[('phone', 'Phone'), ('web', 'Website'), ('whatsapp', 'WhatsApp'), ('telegram', 'Telegram'), ('vk', 'VK'), ('max', 'MAX'), ('sms', 'SMS'), ('email', 'E-mail'), ('walk_in', 'Walk-in')], max_length=16, verbose_name='channel')),
                 ('to', models.CharField(blank=True, max_length=255, verbose_name='to')),
                 ('body', models.TextField(max_length=4000, verbose_name='text')),
-                ('variables', models.JSONField(blank=True, default=dict)),
+                ('variables', models.JSONField(blank=True, default=list)),
                 ('idempotency_key', models.CharField(max_length=200, unique=True, verbose_name='idempotency key')),
                 ('status', models.CharField(choices=[('queued', 'Queued'), ('sent', 'Sent'), ('delivered', 'Delivered'), ('read', 'Read'), ('failed', 'Failed'), ('blocked', 'Blocked'), ('cancelled', 'Cancelled')], default='queued', max_length=16, verbose_name='status')),
                 ('blocked_reason', models.CharField(blank=True, choices=[('no_consent', 'No valid consent for this purpose'), ('no_cross_border', 'No consent to the transfer abroad (foreign messenger)'), ('no_address', 'No address on any channel'), ('quiet_hours', 'Outside the allowed hours: sent at the next allowed time'), ('lead_time', 'Too close to the visit for a reminder'), ('visit_gone', 'The visit was cancelled or has passed'), ('landline', 'SMS to a landline number'), ('open_complaint', 'The patient has an open complaint'), ('aggregator', 'The booking is handled by an aggregator'), ('frequency_cap', 'Weekly marketing limit reached'), ('opted_out', 'The patient unsubscribed')], max_length=20, verbose_name='held back because')),

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from clinicflow.automation.services import periodic_jobs_plan
 from clinicflow.automation.worker import Worker, work_once
 
 
@@ -14,6 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args, once=False, poll=2.0, name=None, **options):
         worker = Worker(name=name, poll_seconds=poll)
         if once:
+            periodic_jobs_plan()  # cron-style use gets the daily purge & co. too
             self.stdout.write(f"ran {work_once(worker.name, limit=100_000)} job(s)")
             return
         worker.install_signal_handlers()

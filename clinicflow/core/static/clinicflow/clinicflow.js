@@ -57,7 +57,7 @@
   // on a Russian layout J types "о" and "/" sits elsewhere, yet the same keys must work. Alt+letter is
   // handled here rather than left to accesskey: Chromium matches accesskeys by character, so they fail on
   // a Russian layout.
-  const SCREENS = { KeyQ: "q", KeyC: "c", KeyT: "t", KeyP: "p" };
+  const SCREENS = { KeyQ: "q", KeyC: "c", KeyT: "t", KeyP: "p", KeyS: "s" };
   document.addEventListener("keydown", function (e) {
     const typing = /INPUT|TEXTAREA|SELECT/.test(e.target.tagName) || e.target.isContentEditable;
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.tagName === "TEXTAREA") {
@@ -74,6 +74,8 @@
     const rows = Array.from(document.querySelectorAll("#queue tr[data-href]"));
     if (!rows.length) return;
     let index = rows.findIndex(function (r) { return r.classList.contains("cf-selected"); });
+    // "b": book for the selected inquiry's patient and case on the schedule screen.
+    if (e.code === "KeyB" && index >= 0 && rows[index].dataset.bookHref) { e.preventDefault(); window.location = rows[index].dataset.bookHref; return; }
     if (e.code === "KeyJ" || e.code === "KeyK") {
       index = e.code === "KeyJ" ? Math.min(index + 1, rows.length - 1) : Math.max(index - 1, 0);
       rows.forEach(function (r) { r.classList.remove("cf-selected"); });

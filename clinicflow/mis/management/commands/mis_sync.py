@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from clinicflow.funnel.services import mis_is_connected
 from clinicflow.mis.adapters.base import MisError
-from clinicflow.mis.services import mis_reconcile, mis_reconcile_plan
+from clinicflow.mis.services import mis_reconcile
 
 
 class Command(BaseCommand):
@@ -15,5 +15,4 @@ class Command(BaseCommand):
             result = mis_reconcile()
         except MisError as exc:
             raise CommandError(f"The MIS did not answer: {exc}") from None
-        mis_reconcile_plan()  # the worker goes on from here
         self.stdout.write(result)

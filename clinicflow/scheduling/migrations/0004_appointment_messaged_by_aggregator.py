@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0002_field_labels'),
+        ('scheduling', '0003_local_schedule'),
     ]
 
     operations = [
