@@ -135,6 +135,7 @@ INSTALLED_APPS = [
     "clinicflow.tasks",
     "clinicflow.inbox",
     "clinicflow.channels",
+    "clinicflow.messaging",
     "clinicflow.scheduling",
     "clinicflow.funnel",
     "clinicflow.mis",
@@ -375,6 +376,20 @@ EMAIL_USE_SSL = envbool("CLINICFLOW_SMTP_SSL", "False")
 EMAIL_USE_TLS = envbool("CLINICFLOW_SMTP_STARTTLS", "False" if EMAIL_USE_SSL else "True")
 EMAIL_TIMEOUT = envint("CLINICFLOW_SMTP_TIMEOUT", 20)
 CLINICFLOW_EMAIL_FROM = os.getenv("CLINICFLOW_EMAIL_FROM", "") or os.getenv("CLINICFLOW_IMAP_USER", "")
+# Outbound messages (docs/operations.md). The clinic's name in templates ({clinic}; empty: the branch's name).
+CLINICFLOW_CLINIC_NAME = os.getenv("CLINICFLOW_CLINIC_NAME", "")
+# When messages may go out, in each branch's own zone; outside, they wait for the next allowed time.
+CLINICFLOW_SEND_HOURS = os.getenv("CLINICFLOW_SEND_HOURS", "09:00-21:00")
+# No reminder for a visit closer than this (booked 20 minutes ahead: the patient knows).
+CLINICFLOW_REMINDER_MIN_LEAD_MINUTES = envint("CLINICFLOW_REMINDER_MIN_LEAD_MINUTES", 60)
+# Marketing messages per patient per 7 days; service messages are not counted.
+CLINICFLOW_MARKETING_PER_WEEK = envint("CLINICFLOW_MARKETING_PER_WEEK", 2)
+# A WhatsApp message the provider refuses for good goes by SMS instead.
+CLINICFLOW_WHATSAPP_FALLBACK_SMS = envbool("CLINICFLOW_WHATSAPP_FALLBACK_SMS")
+# An inbound message that is only one of these words withdraws marketing consent (any case).
+CLINICFLOW_OPT_OUT_WORDS = os.getenv("CLINICFLOW_OPT_OUT_WORDS", "STOP,СТОП,ОТПИСАТЬСЯ,UNSUBSCRIBE,STOPALL")
+# Which SMS provider sends when several are configured ("sms/twilio", "sms/smsru"; empty: the first configured).
+CLINICFLOW_SMS_PROVIDER = os.getenv("CLINICFLOW_SMS_PROVIDER", "")
 
 
 # Reverse proxies in front of us (IPs or CIDRs). Only a request from one of them may name the client's

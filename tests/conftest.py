@@ -53,6 +53,7 @@ DATA_MIGRATIONS = [
     ("clinicflow.accounts.migrations.0003_marketer_and_compliance_roles", "create_role_groups"),
     ("clinicflow.funnel.migrations.0002_intake_questions", "create_default_script"),
     ("clinicflow.funnel.migrations.0005_lost_reasons", "create_default_reasons"),
+    ("clinicflow.messaging.migrations.0002_default_templates", "create_default_templates"),
 ]
 
 

@@ -1,8 +1,8 @@
 """Settings permissions that follow from a person's role, so nobody ticks boxes in a raw permission list.
 
 A clinic admin keeps the clinic's reference data (branches and their hours, specialties, services,
-doctors, the intake script, clinic settings). Staff and API tokens stay with superusers: the user pages
-can change anyone's password, a superuser's included. Other roles have no Settings at all.
+doctors, the intake script, message templates, clinic settings). Staff and API tokens stay with superusers:
+the user pages can change anyone's password, a superuser's included. Other roles have no Settings at all.
 """
 
 from django.contrib.auth.backends import BaseBackend
@@ -15,6 +15,7 @@ REFERENCE_DATA = {
     "clinic": {"branch": ("view", "add", "change"), "workinghours": _ALL, "closedday": _ALL, "specialty": _ALL,
                "service": _ALL, "doctor": _ALL, "clinicsettings": ("view", "change")},
     "funnel": {"intakequestion": _ALL, "lostreason": _ALL},
+    "messaging": {"messagetemplate": _ALL},
     # What the MIS sync mirrors and what it could not map: read here, written only by the sync.
     "mis": {"misschedule": ("view",), "unmappedmisstatus": ("view",)},
     "scheduling": {"doctorhours": _ALL, "doctordayoff": _ALL},

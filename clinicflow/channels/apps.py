@@ -7,4 +7,7 @@ class ChannelsConfig(AppConfig):
     verbose_name = _("Channels")
 
     def ready(self):
-        from . import email  # noqa: F401  registers the mailbox poll job
+        from . import (
+            email,  # noqa: F401  registers the mailbox poll job
+            sending,  # noqa: F401  registers the outbound message job handler
+        )

@@ -7,11 +7,12 @@ from django.db import transaction
 from clinicflow.inbox.models import Inquiry, Message
 from clinicflow.inbox.services import (
     InquiryDraft,
+    Received,
     inquiry_call_answered,
     inquiry_call_missed,
     inquiry_receive,
-    message_delivery_update,
 )
+from clinicflow.messaging.services import inbound_opt_out_check, outbox_delivery_update
 from clinicflow.patients.models import Channel
 from clinicflow.patients.phones import normalize_phone
 
@@ -42,10 +43,13 @@ def delivery_take(*, channel: str, events: list[Event], body: bytes, content_typ
 
 def _take(event: Event) -> None:
     if isinstance(event, InquiryDraft):
-        inquiry_receive(draft=event)
+        inquiry, received = inquiry_receive(draft=event)
+        if received != Received.DUPLICATE and event.text:
+            inbound_opt_out_check(inquiry=inquiry, text=event.text, channel=event.channel,
+                                  key=f"{event.channel}:{event.external_id or event.sender}:{inquiry.pk}")
     elif isinstance(event, DeliveryReport):
-        message_delivery_update(channel=event.channel, external_id=event.external_id, status=event.status,
-                                error=event.error, at=event.at)
+        outbox_delivery_update(channel=event.channel, external_id=event.external_id, status=event.status,
+                               error=event.error, at=event.at)
     elif isinstance(event, CallEvent):
         call_take(call=event)
     else:

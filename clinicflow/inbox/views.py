@@ -31,6 +31,7 @@ from .services import (
 )
 
 QUEUE_VERSION_HEADER = "X-Queue-Version"
+NOT_SENDABLE = (Channel.PHONE, Channel.WEB, Channel.WALK_IN)
 
 
 def _too_long(text: str, limit: int) -> ValidationError | None:
@@ -92,6 +93,8 @@ def inquiry_detail(request, inquiry_id):
         "acts_for": Representative.objects.filter(representative=inquiry.sender).select_related("patient"),
         "relations": Representative.Relation.choices,
         "conversation": inquiry.messages.select_related("author"),
+        # Ways out the answer can be sent by (the patient's reachable ones are chosen when left on "auto").
+        "send_channels": [(value, label) for value, label in Channel.choices if value not in NOT_SENDABLE],
         "questions": questions,
     })
 

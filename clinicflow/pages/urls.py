@@ -18,4 +18,6 @@ urlpatterns = [
     path("patients/<int:patient_id>/merge/", views.merge_choose, name="merge"),
     path("patients/<int:patient_id>/merge/<int:other_id>/", views.merge_confirm, name="merge_confirm"),
     path("patient-merges/<int:merge_id>/undo/", views.merge_undo, name="merge_undo"),
+    # The inquiry page's "Send to the patient": lives here because it needs messaging (a layer above inbox).
+    path("inquiries/<int:inquiry_id>/send/", views.inquiry_send, name="inquiry_send"),
 ]

@@ -25,10 +25,13 @@ from clinicflow.automation.models import Job
 from clinicflow.clinic.models import Branch
 from clinicflow.compliance.models import Consent
 from clinicflow.compliance.services import consent_confirm, consent_record, consent_withdraw
+from clinicflow.core import limits
 from clinicflow.funnel.access import cases_visible_to
 from clinicflow.funnel.models import CaseTransition
-from clinicflow.inbox.access import inquiries_visible_to
+from clinicflow.inbox.access import inquiries_visible_to, inquiry_for_user
 from clinicflow.inbox.models import Message
+from clinicflow.messaging.models import OutboundMessage
+from clinicflow.messaging.services import inquiry_reply_send
 from clinicflow.patients.merging import FILLABLE, patient_merge, patient_merge_preview, patient_unmerge
 from clinicflow.patients.models import Channel, Patient, PatientMerge, PatientNote, Representative
 from clinicflow.patients.phones import normalize_phone
@@ -49,6 +52,7 @@ from clinicflow.tasks.services import task_create
 from .forms import PatientCreateForm
 
 SEARCH_RESULTS = 50
+OUTBOUND_SHOWN = 20  # the card's latest messages to the patient: planned, sent, blocked
 SEARCH_HITS = 8  # under the search box as one types: enough to choose from, few enough to read
 OTHER_HITS = 5  # inquiries and cases under the patients
 
@@ -201,6 +205,7 @@ def card(request, patient_id):
         **_people_context(user, patient),
         "merges": merges, "may_merge": gates.may_change_patient(user, patient),
         "may_undo_merges": gates.may_undo_merges(user),
+        "outbound": gates.visible(OutboundMessage.objects.filter(patient=patient), user)[:OUTBOUND_SHOWN],
     })
 
 
@@ -524,3 +529,18 @@ def merge_undo(request, merge_id):
         messages.success(request, _("The merge was undone: card #%(card)s is a card of its own again.") % {
             "card": record.merged_id})
     return redirect("patients:card", record.kept_id)
+
+
+@require_POST
+@gates.patient_reader_required
+def inquiry_send(request, inquiry_id):
+    """Answer in writing from the inquiry page: recorded as the answer, and sent to the patient."""
+    inquiry = inquiry_for_user(request.user, inquiry_id, write=True)
+    text = request.POST.get("text", "")
+    try:
+        if len(text) > limits.ANSWER:
+            raise ValidationError({"text": _("At most %(limit)d characters, please.") % {"limit": limits.ANSWER}})
+        inquiry_reply_send(inquiry=inquiry, by=request.user, text=text, channel=request.POST.get("channel") or None)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("inbox:inquiry", inquiry_id)

@@ -52,6 +52,8 @@ class Appointment(models.Model):
     mis_slot_id = models.CharField(_("MIS slot id"), max_length=64, blank=True)
     # How many pushes to the MIS were planned: each change plans a new one (its number is in the job's key).
     mis_pushes = models.PositiveIntegerField(default=0, editable=False)
+    # The clinic says an aggregator (a booking portal) already reminds and confirms this visit: we stay quiet.
+    messaged_by_aggregator = models.BooleanField(_("messaged by an aggregator"), default=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
                                    verbose_name=_("booked by"))

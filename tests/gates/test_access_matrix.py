@@ -38,6 +38,7 @@ from clinicflow.compliance.models import AccessLogEntry, AccessLogHead, Consent
 from clinicflow.funnel.models import Case, CaseTransition, IntakeQuestion, LostReason
 from clinicflow.inbox.models import Inquiry, Message
 from clinicflow.inbox.services import InquiryDraft, inquiry_receive
+from clinicflow.messaging.models import MessageTemplate
 from clinicflow.mis.models import MisSchedule, UnmappedMisStatus
 from clinicflow.patients.merging import patient_merge
 from clinicflow.patients.models import Channel, Patient, PatientIdentity, PatientMerge, PatientNote, Representative
@@ -104,6 +105,7 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     "inquiries/<int:inquiry_id>/about/": (Probe(OBJECT, "post", body={"patient": "{dependant_id}"}, refusal=404),),
     "inquiries/<int:inquiry_id>/dependant/": (Probe(OBJECT, "post", body={"full_name": "Probe", "relation": "parent"},
                                                     refusal=404),),
+    "inquiries/<int:inquiry_id>/send/": (Probe(OBJECT, "post", body={"text": "probe"}, refusal=404),),
     "cases/": (Probe(LIST, refusal=200, shows=("name",)), Probe(LIST, query="branch={branch_id}&lost=1", refusal=200),
                Probe(LIST, query="q={phone}", refusal=200, shows=("name",))),
     "cases/<int:case_id>/move/": (
@@ -284,6 +286,7 @@ ADMIN_OBJECTS = {
     AccessFailureLog: lambda w: AccessFailureLog.objects.first(),
     MisSchedule: lambda w: MisSchedule.objects.first(),
     UnmappedMisStatus: lambda w: UnmappedMisStatus.objects.first(),
+    MessageTemplate: lambda w: MessageTemplate.objects.first(),
 }
 ADMIN_MODEL_ROUTES = ("", "add/", "<path:object_id>/history/", "<path:object_id>/delete/",
                       "<path:object_id>/change/", "<path:object_id>/")
