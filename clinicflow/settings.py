@@ -359,6 +359,9 @@ CLINICFLOW_ZADARMA_SECRET = os.getenv("CLINICFLOW_ZADARMA_SECRET", "")
 CLINICFLOW_ZADARMA_API_BASE = os.getenv("CLINICFLOW_ZADARMA_API_BASE", "https://api.zadarma.com")
 # Any other PBX: the shared secret of the generic JSON call webhook /hooks/telephony/generic.
 CLINICFLOW_TELEPHONY_SECRET = os.getenv("CLINICFLOW_TELEPHONY_SECRET", "")
+# Our mail server's name in Authentication-Results (e.g. "mx.clinic.example"): only its DMARC verdict makes an
+# e-mail's From count as the patient's own address. Empty: the topmost Authentication-Results header counts.
+CLINICFLOW_IMAP_AUTHSERV_ID = os.getenv("CLINICFLOW_IMAP_AUTHSERV_ID", "")
 # E-mail in: an IMAP mailbox polled every CLINICFLOW_IMAP_POLL_SECONDS (off without a host).
 CLINICFLOW_IMAP_HOST = os.getenv("CLINICFLOW_IMAP_HOST", "")
 CLINICFLOW_IMAP_PORT = envint("CLINICFLOW_IMAP_PORT", 993)

@@ -66,9 +66,22 @@ def message_draft(raw: bytes) -> InquiryDraft | None:
     text = _reply_only(_plain_text(message)) or str(message.get("Subject", "")).strip()
     message_id = str(message.get("Message-ID", "")).strip()
     return InquiryDraft(channel=Channel.EMAIL, sender=address, email=address, full_name=name.strip()[:160],
-                        text=text[:TEXT_MAX], number_verified=True,  # it came from the person's own mailbox
+                        text=text[:TEXT_MAX], number_verified=_authenticated(message),
                         # Without a Message-ID the message's own bytes name it: read twice, it is still one.
                         external_id=message_id[:200] or "sha256:" + hashlib.sha256(raw).hexdigest())
+
+
+def _authenticated(message: EmailMessage) -> bool:
+    """Did our own mail server find the sender's domain vouching for the From address (DMARC pass)?
+
+    Anybody can write any From: a message that is not authenticated still reaches the queue, but it confirms
+    nothing a consent waits for. Only our server's verdict counts: the header whose authserv-id is
+    CLINICFLOW_IMAP_AUTHSERV_ID, or else the topmost one (servers add theirs on top; lower ones may be forged).
+    """
+    verdicts = [str(value) for value in message.get_all("Authentication-Results") or []]
+    own = settings.CLINICFLOW_IMAP_AUTHSERV_ID
+    trusted = [v for v in verdicts if v.strip().lower().startswith(own.lower())] if own else verdicts[:1]
+    return any("dmarc=pass" in verdict.lower() for verdict in trusted)
 
 
 def _automatic(message: EmailMessage) -> bool:

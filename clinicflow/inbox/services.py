@@ -81,10 +81,10 @@ class InquiryDraft:
 
     @property
     def on_own_initiative(self) -> bool:
-        """The person wrote or called from their own number or account, unprompted. Their request is itself
+        """The person wrote or called from a number or account of theirs, unprompted. Their request is itself
         the ground to process it and to answer it (152-FZ art. 6 §1 p. 5), so no consent box is needed;
         marketing never follows from it."""
-        return self.number_verified and self.channel not in (Channel.WEB, Channel.WALK_IN)
+        return (self.number_verified or bool(self.sender)) and self.channel not in (Channel.WEB, Channel.WALK_IN)
 
 
 def _validated(draft: InquiryDraft, created_by=None) -> tuple[dict, dict]:

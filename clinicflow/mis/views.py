@@ -3,10 +3,9 @@ import json
 import logging
 
 from django.conf import settings
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from .adapters.fhir_r4 import MalformedResource
 from .services import mis_hook_receive
@@ -22,11 +21,12 @@ def _authorised(request) -> bool:
 
 
 @csrf_exempt  # a machine's POST, authenticated by its bearer token, not a browser's session
-@require_POST
 def fhir_hook(request):
     """The MIS tells us an appointment changed: an Appointment, or a subscription notification Bundle."""
     if not settings.CLINICFLOW_MIS_WEBHOOK_TOKEN:
-        raise Http404  # no token configured: the hook does not exist
+        raise Http404  # no token configured: the hook does not exist, whatever the method
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     if not _authorised(request):
         return JsonResponse({"error": _("Wrong or missing bearer token.")}, status=401,
                             headers={"WWW-Authenticate": "Bearer"})

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from clinicflow.accounts.models import Role, user_roles
 from clinicflow.automation.services import job_plan
+from clinicflow.clinic.models import Doctor
 from clinicflow.funnel.models import Case, Source, Stage
 from clinicflow.funnel.services import case_move, mis_is_connected
 
@@ -85,6 +86,20 @@ def _time_errors(*, doctor, branch, starts_at: datetime, ends_at: datetime, keep
         raise SlotTaken(alternatives_for(doctor=doctor, branch=branch, after=starts_at, length=ends_at - starts_at))
 
 
+def _claim_doctor_time(*, doctor, starts_at: datetime, ends_at: datetime, keep: int | None = None) -> bool:
+    """Inside the booking's transaction: lock the doctor, then look for a visit overlapping the time.
+
+    The unique constraint only refuses the same start twice; two requests for overlapping times at different
+    starts (10:00 for 30 minutes and 10:15) would both pass a check made before the transaction. The doctor's
+    row lock makes bookings of one doctor take turns (SQLite's BEGIN IMMEDIATE already does).
+    Returns whether the time is still free.
+    """
+    Doctor.objects.select_for_update().filter(pk=doctor.pk).first()
+    overlapping = Appointment.objects.filter(doctor=doctor, status__in=Appointment.HOLDS_SLOT,
+                                             starts_at__lt=ends_at, ends_at__gt=starts_at)
+    return not overlapping.exclude(pk=keep).exists()
+
+
 def alternatives_for(*, doctor, branch, after: datetime, service=None, length: timedelta | None = None
                      ) -> list[FreeSlot]:
     """The next few free slots of this doctor at this branch, to offer when a time was taken."""
@@ -134,6 +149,8 @@ def appointment_book(*, patient, doctor, branch, starts_at: datetime, service=No
     is_primary = not patient.appointments.filter(status=Appointment.Status.COMPLETED).exists()
     try:
         with transaction.atomic():
+            if not from_mis and not _claim_doctor_time(doctor=doctor, starts_at=starts_at, ends_at=ends_at):
+                raise IntegrityError("the time was taken meanwhile")
             appointment = Appointment.objects.create(
                 patient=patient, doctor=doctor, branch=branch, service=service, case=case, source=source,
                 starts_at=starts_at, ends_at=ends_at, is_primary=is_primary,
@@ -167,6 +184,8 @@ def appointment_reschedule(*, appointment: Appointment, starts_at: datetime, doc
     push = mis_is_connected()
     try:
         with transaction.atomic():
+            if not _claim_doctor_time(doctor=doctor, starts_at=starts_at, ends_at=ends_at, keep=appointment.pk):
+                raise IntegrityError("the time was taken meanwhile")
             appointment.doctor, appointment.starts_at, appointment.ends_at = doctor, starts_at, ends_at
             appointment.mis_slot_id = mis_slot_id
             appointment.status = Appointment.Status.REQUESTED if push else Appointment.Status.BOOKED

@@ -97,7 +97,42 @@ def test_a_letter_becomes_a_draft_from_its_sender():
     assert (draft.channel, draft.sender, draft.email, draft.full_name) == (
         "email", "ivan.petrov@example.ru", "ivan.petrov@example.ru", "Иван Петров")
     assert draft.text == "Здравствуйте! Хочу записаться к кардиологу."
-    assert draft.external_id == "<a1@example.ru>" and draft.number_verified
+    assert draft.external_id == "<a1@example.ru>"
+
+
+PASSED = "mx.clinic.example; dkim=pass header.d=example.ru; spf=pass; dmarc=pass header.from=example.ru"
+
+
+def test_only_our_servers_dmarc_pass_makes_the_from_address_the_patients_own():
+    assert channel.message_draft(letter(Authentication_Results=PASSED)).number_verified
+    assert not channel.message_draft(letter()).number_verified  # anybody can write any From
+    failed = PASSED.replace("dmarc=pass", "dmarc=fail")
+    assert not channel.message_draft(letter(Authentication_Results=failed)).number_verified
+
+
+def test_a_forged_verdict_below_our_servers_own_counts_for_nothing(settings):
+    settings.CLINICFLOW_IMAP_AUTHSERV_ID = "mx.clinic.example"
+    forged = "evil.example; dmarc=pass header.from=example.ru"
+    assert not channel.message_draft(letter(Authentication_Results=forged)).number_verified
+    assert channel.message_draft(letter(Authentication_Results=PASSED)).number_verified
+
+
+@pytest.mark.parametrize("verdict,confirmed", [(None, False), (PASSED, True)])
+def test_only_an_authenticated_letter_confirms_a_waiting_consent(moscow, verdict, confirmed):
+    from clinicflow.clinic.models import ClinicSettings
+    from clinicflow.compliance.models import Consent
+    from clinicflow.compliance.services import consent_record
+    from clinicflow.inbox.services import inquiry_receive
+    from clinicflow.patients.services import patient_resolve
+
+    ClinicSettings.objects.update_or_create(pk=1, defaults={"default_branch": moscow})
+    known, _created = patient_resolve(branch=moscow, phone="+79161234567", address=("email", "ivan.petrov@example.ru"))
+    consent_record(patient=known, purpose=Consent.Purpose.PROCESSING, confirmed=False, source="web")
+    headers = {"Authentication_Results": verdict} if verdict else {}
+    inquiry, _received = inquiry_receive(draft=channel.message_draft(letter(**headers)))
+    assert inquiry.patient == known  # unauthenticated, it still reaches the queue on the address's card
+    processing = known.consents.filter(purpose=Consent.Purpose.PROCESSING)
+    assert processing.filter(confirmed_at__isnull=False).exists() is confirmed
 
 
 def test_a_reply_keeps_only_what_was_written_this_time():

@@ -125,6 +125,35 @@ def test_concurrent_bookings_of_one_slot_on_postgresql_let_exactly_one_win(mosco
     assert Appointment.objects.filter(doctor=doctor, starts_at=MONDAY_10).count() == 1
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs DATABASE_URL=postgresql://…")
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_bookings_of_overlapping_times_on_postgresql_let_one_win(moscow, doctor):
+    """10:00 and 10:15 for 30 minutes each start apart, so the unique constraint alone lets both in."""
+    for round_ in range(4):
+        start = MONDAY_10 + timedelta(weeks=round_)
+        patients = [patient_resolve(branch=moscow, phone=f"+7916556{round_}{n:03d}")[0] for n in range(2)]
+        results, barrier = [], threading.Barrier(2)
+
+        def attempt(patient, when, barrier=barrier, results=results):
+            barrier.wait()
+            try:
+                appointment_book(patient=patient, doctor=doctor, branch=moscow, starts_at=when)
+                results.append("booked")
+            except ValidationError as refused:
+                results.append("taken" if refused.messages == ["This time was just taken."] else str(refused))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=attempt, args=(patients[0], start)),
+                   threading.Thread(target=attempt, args=(patients[1], start + timedelta(minutes=15)))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(results) == ["booked", "taken"], f"round {round_}: {results}"
+
+
 @pytest.mark.django_db
 def test_booking_through_the_api_refuses_a_taken_slot(patient, other_patient, doctor, client, auth):
     body = {"patient_id": patient.pk, "doctor_id": doctor.pk, "starts_at": MONDAY_10.isoformat()}
