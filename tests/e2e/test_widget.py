@@ -148,3 +148,28 @@ def test_two_visitors_pick_the_same_time_one_books_it_the_other_books_an_alterna
     assert Inquiry.objects.filter(patient__full_name="Pavel Second").count() == 1
     rita_page.goto(f"/schedule/?date={wanted_day}&view=day")
     expect(rita_page.locator(f'[data-visit="{olga.pk}"]')).to_contain_text("Olga First")
+
+
+def test_a_wrong_phone_found_when_booking_is_shown_under_the_phone_and_the_time_kept(
+        browser, clinic_site, moscow, doctor, consultation):
+    ClinicSettings.objects.filter(pk=1).update(widget_offers_slots=True)
+    errors = []
+    site = visitor_on(browser, f"{clinic_site}/booking", errors, "Europe/Moscow")
+    choose_a_time(site, "Olga", "12")
+    site.get_by_role("button", name="Book this time").click()
+    expect(site.get_by_text("Choose a time first.")).to_be_visible()
+    site.locator(".days button[data-day]").nth(1).click()  # not today: its next time may pass during the test
+    site.locator(".days button[data-day]").nth(1).click()
+    site.locator(".times button").first.click()
+    site.get_by_role("button", name="Book this time").click()
+    phone = site.get_by_label("Phone")
+    expect(phone).to_be_focused()
+    expect(phone).to_have_attribute("aria-invalid", "true")
+    expect(site.locator("#clinicflow-error-phone")).to_contain_text("not a valid phone number")
+    phone.fill("8 916 555-00-03")
+    site.get_by_role("button", name="Choose a time").click()
+    site.locator(".times button").first.click()
+    site.get_by_role("button", name="Book this time").click()
+    expect(site.get_by_text("Your visit:")).to_be_visible()
+    assert not errors
+    assert Appointment.objects.count() == 1 and not Inquiry.objects.exclude(patient__full_name="Olga").exists()
