@@ -8,11 +8,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from clinicflow.clinic.models import Branch, ClinicSettings
+from clinicflow.clinic.models import Branch, ClinicSettings, Service
 from clinicflow.core import limits
 from clinicflow.core.api_types import DbId, Flag, Limit, MustBeTrue, PageUrl, Text, one_of
 from clinicflow.core.ratelimit import client_ip, rate_limit_allows
 from clinicflow.patients.models import Channel
+from clinicflow.scheduling.slots import bookable_services
 
 from .access import inquiries_visible_to, inquiry_for_user
 from .models import Inquiry
@@ -135,6 +136,13 @@ class WidgetBranch(Schema):
     id: int
     name: str
     address: str
+    service_ids: list[int] = Field(description="The services bookable at this branch (empty unless slots_offered)")
+
+
+class WidgetService(Schema):
+    id: int
+    name: str
+    duration_minutes: int
 
 
 class WidgetConfig(Schema):
@@ -142,7 +150,9 @@ class WidgetConfig(Schema):
     consent_text: str
     consent_text_version: str
     privacy_policy_url: str
+    slots_offered: bool = Field(description="The widget may offer free times: GET /public/slots, POST /public/bookings")
     branches: list[WidgetBranch]
+    services: list[WidgetService] = Field(description="Bookable services of the branches (empty unless slots_offered)")
     labels: dict[str, str]
 
 
@@ -157,18 +167,43 @@ def widget_labels() -> dict[str, str]:
         "consent_required": _("Please agree to the processing of personal data."),
         "failed": _("Could not send the request. Please call us or try again."),
         "privacy": _("Privacy policy"),
+        # The booking step, shown only while the clinic offers free slots.
+        "choose_time": _("Choose a time"), "slots_title": _("Book a time"), "service": _("Service"),
+        "choose_service": _("Choose a service"), "loading": _("Loading free times…"),
+        "no_slots": _("No free times on these days."), "earlier": _("Earlier dates"), "later": _("Later dates"),
+        "back": _("Back"), "book": _("Book this time"), "booking": _("Booking…"),
+        "pick_time": _("Choose a time first."),
+        "chosen": _("Chosen: {time}, {doctor}."),
+        "taken": _("This time was just taken. Please choose another one:"),
+        "booked": _("Your visit: {time}, {doctor}."),
+        "requested": _("The time you asked for: {time}, {doctor}."),
+        "zone_note": _("Times are given in the clinic's time zone ({zone})."),
     }
+
+
+def widget_offer(*, branches: list[Branch], slots_offered: bool) -> tuple[list[dict], list[Service]]:
+    """The branches with the ids of their bookable services, and those services (none while slots are off)."""
+    if not slots_offered:
+        return [{"id": b.pk, "name": b.name, "address": b.address, "service_ids": []} for b in branches], []
+    offered = {b.pk: list(bookable_services(branch=b)) for b in branches}
+    services = {s.pk: s for found in offered.values() for s in found}
+    return ([{"id": b.pk, "name": b.name, "address": b.address, "service_ids": [s.pk for s in offered[b.pk]]}
+             for b in branches], sorted(services.values(), key=lambda s: s.name))
 
 
 @public_router.get("/widget", response=WidgetConfig, summary="The website widget's texts and branches")
 def widget_config(request, lang: Literal["", "ru", "en"] = ""):
     """What the embedded widget shows, in Russian or English (default: the clinic's language)."""
-    language = lang or ClinicSettings.load().default_language
+    clinic = ClinicSettings.load()
+    language = lang or clinic.default_language
+    branches, services = widget_offer(branches=list(Branch.objects.order_by("name")),
+                                      slots_offered=clinic.widget_offers_slots)
     with translation.override(language):
         return {"language": language, "consent_text": consent_text(),
                 "consent_text_version": settings.CLINICFLOW_CONSENT_TEXT_VERSION,
                 "privacy_policy_url": settings.CLINICFLOW_PRIVACY_POLICY_URL,
-                "branches": list(Branch.objects.order_by("name")), "labels": widget_labels()}
+                "slots_offered": clinic.widget_offers_slots, "branches": branches, "services": services,
+                "labels": widget_labels()}
 
 
 @public_router.post("/inquiries", response={201: InquiryAccepted, 200: InquiryAccepted, 429: Problem},

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from clinicflow.clinic.calendar import BranchCalendar
@@ -96,6 +96,14 @@ def bookable_doctors(*, branch: Branch, doctor: Doctor | None = None, service: S
     if specialty is not None:
         doctors = doctors.filter(specialties=specialty)
     return doctors.distinct().order_by("full_name")
+
+
+def bookable_services(*, branch: Branch) -> QuerySet:
+    """Active services `branch` can book: a service of a specialty needs an active doctor of it there, a
+    service without one any active doctor there (as bookable_doctors picks them)."""
+    doctors = Doctor.objects.filter(active=True, branches=branch)
+    anyone, specialist = Exists(doctors), Exists(doctors.filter(specialties=OuterRef("specialty")))
+    return Service.objects.filter(Q(specialty__isnull=True) & anyone | specialist, active=True).order_by("name")
 
 
 @dataclass

@@ -104,3 +104,51 @@ class TestWithoutJavaScript:
         response = client.post(self.URL, {"phone": "8 916 123-45-67", "consent": "on", "website": "http://spam"})
         assert b"widget-sent" in response.content
         assert not Inquiry.objects.exists()
+
+
+class TestBookingOffer:
+    """While the clinic offers free slots, the widget learns so and which services each branch can book."""
+
+    @pytest.fixture
+    def offered(self, db):
+        ClinicSettings.objects.filter(pk=1).update(widget_offers_slots=True)
+
+    def config(self, client, lang="en") -> dict:
+        return client.get(f"/api/v1/public/widget?lang={lang}", headers={"Origin": SITE}).json()
+
+    def test_while_slots_are_off_it_offers_no_services(self, client, doctor, consultation):
+        config = self.config(client)
+        assert config["slots_offered"] is False
+        assert config["services"] == [] and config["branches"][0]["service_ids"] == []
+
+    def test_it_lists_the_services_a_doctor_of_the_branch_can_see(self, client, offered, moscow, novosibirsk,
+                                                                   doctor, consultation):
+        config = self.config(client)
+        assert config["slots_offered"] is True
+        assert config["services"] == [{"id": consultation.pk, "name": "Cardiologist consultation",
+                                       "duration_minutes": 30}]
+        service_ids = {b["id"]: b["service_ids"] for b in config["branches"]}
+        assert service_ids == {moscow.pk: [consultation.pk], novosibirsk.pk: []}
+
+    def test_an_inactive_service_or_one_nobody_there_sees_is_left_out(self, client, offered, moscow, doctor,
+                                                                       consultation):
+        from clinicflow.clinic.models import Service, Specialty
+
+        Service.objects.create(name="Old ECG", specialty=consultation.specialty, active=False)
+        Service.objects.create(name="Dermatologist", specialty=Specialty.objects.create(name="Dermatology"))
+        general = Service.objects.create(name="A general check-up", duration_minutes=60)
+        config = self.config(client)
+        assert [s["name"] for s in config["services"]] == ["A general check-up", "Cardiologist consultation"]
+        assert config["branches"][0]["service_ids"] == [general.pk, consultation.pk]
+
+    def test_a_branch_without_doctors_books_no_service_at_all(self, client, offered, moscow):
+        from clinicflow.clinic.models import Service
+
+        Service.objects.create(name="A general check-up")
+        assert self.config(client)["services"] == []
+
+    @pytest.mark.parametrize("lang,label", [("ru", "Выбрать время"), ("en", "Choose a time")])
+    def test_the_booking_step_has_its_labels_in_both_languages(self, client, offered, lang, label):
+        labels = self.config(client, lang)["labels"]
+        assert labels["choose_time"] == label
+        assert {"service", "taken", "booked", "requested", "back", "book"} <= set(labels)
