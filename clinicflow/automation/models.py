@@ -57,8 +57,10 @@ class Job(models.Model):
 
     @property
     def kind_label(self) -> str:
-        from .registry import labels
+        from .registry import describers, labels
 
+        if self.kind in describers:
+            return str(describers[self.kind](self))
         return str(labels.get(self.kind, self.kind))
 
     def backoff(self) -> timedelta:

@@ -12,6 +12,8 @@ handlers: dict[str, Callable] = {}
 labels: dict[str, str] = {}
 # How long a worker may go silent on a job of this kind before another takes it over; absent: the setting.
 leases: dict[str, int] = {}
+# Kinds whose label depends on the job ("Visit reminder by WhatsApp"): kind → function(job) → text.
+describers: dict[str, Callable] = {}
 # Kinds that run on their own, every so often: the worker keeps one pending job of each.
 periodic: dict[str, timedelta] = {}
 
@@ -30,6 +32,16 @@ def job_handler(kind: str, label: str = "", lease_seconds: int | None = None):
             leases[kind] = lease_seconds
         else:
             leases.pop(kind, None)
+        return func
+
+    return register
+
+
+def job_describer(kind: str):
+    """Register `func(job) -> str`, the label people see for one job of `kind` (else the kind's label)."""
+
+    def register(func: Callable) -> Callable:
+        describers[kind] = func
         return func
 
     return register
