@@ -199,17 +199,24 @@ class Robot(models.Model):
 
     # --- timing ---
 
-    def due_for(self, *, now: datetime, starts_at: datetime | None = None, ends_at: datetime | None = None
-                ) -> datetime:
-        """When a run caused now (about a visit from `starts_at` to `ends_at`) is due."""
+    def due_for(self, *, now: datetime, starts_at: datetime | None = None, ends_at: datetime | None = None,
+                zone=None) -> datetime:
+        """When a run caused now (about a visit from `starts_at` to `ends_at`) is due.
+
+        Whole days before or after a visit count on the branch's clock (`zone`): "1 day before" a 10:00 visit
+        is 10:00 the day before, also across a change to or from summer time; hours and minutes are exact.
+        """
         offset = timedelta(minutes=self.offset_minutes)
         if self.timing == Timing.DELAY:
             return now + offset
-        if self.timing == Timing.BEFORE_VISIT and starts_at:
-            return starts_at - offset
-        if self.timing == Timing.AFTER_VISIT and (ends_at or starts_at):
-            return (ends_at or starts_at) + offset
-        return now
+        anchor = starts_at if self.timing == Timing.BEFORE_VISIT else (ends_at or starts_at)
+        if self.timing not in (Timing.BEFORE_VISIT, Timing.AFTER_VISIT) or anchor is None:
+            return now
+        sign = -1 if self.timing == Timing.BEFORE_VISIT else 1
+        if zone is not None and self.offset_minutes % 1440 == 0:
+            local = anchor.astimezone(zone).replace(tzinfo=None) + sign * offset
+            return local.replace(tzinfo=zone).astimezone(anchor.tzinfo)
+        return anchor + sign * offset
 
     def clean(self):
         required = {Action.SEND_MESSAGE: "purpose", Action.CREATE_TASK: "task_title", Action.NOTIFY_STAFF: "role",

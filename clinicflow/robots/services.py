@@ -101,9 +101,10 @@ def robots_on_appointment(name: str, *, appointment_id: int) -> None:
     from clinicflow.automation import events
 
     visit = Appointment.objects.select_related("branch", "service").get(pk=appointment_id)
-    if name in (events.APPOINTMENT_RESCHEDULED, events.APPOINTMENT_CANCELLED):
-        robot_jobs_cancel(appointment=visit, keep=stamp(visit.starts_at) if name != events.APPOINTMENT_CANCELLED
-                          else None)
+    if name == events.APPOINTMENT_RESCHEDULED:
+        robot_jobs_cancel(appointment=visit, keep=stamp(visit.starts_at))
+    elif name != events.APPOINTMENT_BOOKED and visit.status not in COMING:
+        robot_jobs_cancel(appointment=visit)
     triggers = {events.APPOINTMENT_BOOKED: [Trigger.BOOKED],
                 events.APPOINTMENT_RESCHEDULED: [Trigger.BOOKED, Trigger.RESCHEDULED],
                 events.APPOINTMENT_CANCELLED: [Trigger.CANCELLED],
@@ -115,9 +116,14 @@ def robots_on_appointment(name: str, *, appointment_id: int) -> None:
 
 
 def robot_jobs_cancel(*, appointment: Appointment, keep: str | None = None) -> int:
-    """Cancel the pending robot jobs of a visit (all, or all but those for the start `keep`), and drop its
-    queued reminders: a message already written says the old time."""
-    keys = Job.objects.filter(kind=RUN_JOB, state=Job.State.PENDING, idempotency_key__startswith="robot:",
+    """Cancel the pending jobs of a visit's coming-visit robots (reminders; all, or all but those for the start
+    `keep`), and drop its queued reminders: a message already written says the old time.
+
+    Robots of cancelled or completed visits keep theirs: the MIS reporting the same outcome twice must not
+    cancel a job that planning again (same key) would not bring back.
+    """
+    robot_ids = Robot.objects.filter(trigger__in=COMING_VISIT_TRIGGERS).values_list("pk", flat=True)
+    keys = Job.objects.filter(kind=RUN_JOB, state=Job.State.PENDING, payload__robot_id__in=list(robot_ids),
                               idempotency_key__contains=f":appointment:{appointment.pk}:")
     if keep:
         keys = keys.exclude(idempotency_key__endswith=f":{keep}")
@@ -136,13 +142,14 @@ def robot_plan_for_visit(*, robot: Robot, appointment: Appointment, siblings: li
     now = timezone.now()
     if condition_failing(robot, Subject(appointment.patient, appointment.branch, appointment=appointment), now):
         return None
-    due = robot.due_for(now=now, starts_at=appointment.starts_at, ends_at=appointment.ends_at)
+    zone = appointment.branch.zone
+    due = robot.due_for(now=now, starts_at=appointment.starts_at, ends_at=appointment.ends_at, zone=zone)
     if robot.trigger in COMING_VISIT_TRIGGERS and appointment.starts_at <= now:
         return None
     if due < now:
         if robot.timing == Timing.BEFORE_VISIT and any(
                 other.timing == Timing.BEFORE_VISIT and other.trigger == robot.trigger
-                and other.due_for(now=now, starts_at=appointment.starts_at) > now for other in siblings):
+                and other.due_for(now=now, starts_at=appointment.starts_at, zone=zone) > now for other in siblings):
             return None
         due = now
     return _plan(robot, due, run_key(robot, "appointment", appointment.pk, stamp(appointment.starts_at)),
