@@ -59,9 +59,10 @@ class Job(models.Model):
     def kind_label(self) -> str:
         from .registry import describers, labels
 
-        if self.kind in describers:
-            return str(describers[self.kind](self))
-        return str(labels.get(self.kind, self.kind))
+        described = getattr(self, "described", None)
+        if described is None and self.kind in describers:
+            described = describers[self.kind]([self]).get(self.pk, "")
+        return str(described or labels.get(self.kind, self.kind))
 
     def backoff(self) -> timedelta:
         """30 s, 2 min, 8 min, 32 min...: wait longer after each failure."""

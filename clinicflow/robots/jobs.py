@@ -11,7 +11,7 @@ from clinicflow.automation.registry import job_describer, job_handler, periodic_
 from .services import (
     BIRTHDAYS_JOB,
     RUN_JOB,
-    robot_job_label,
+    robot_job_labels,
     robot_run,
     robots_birthdays,
     robots_on_appointment,
@@ -31,7 +31,7 @@ def greet_birthdays(job) -> str:
     return f"{robots_birthdays()} greeting(s)"
 
 
-job_describer(RUN_JOB)(robot_job_label)
+job_describer(RUN_JOB)(robot_job_labels)
 periodic_job(BIRTHDAYS_JOB, every=timedelta(days=1))
 
 event_listener(events.APPOINTMENT_BOOKED, events.APPOINTMENT_RESCHEDULED, events.APPOINTMENT_CANCELLED,

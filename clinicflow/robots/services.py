@@ -426,16 +426,19 @@ def robots_birthdays(*, now: datetime | None = None) -> int:
 # --- what people see ----------------------------------------------------------------------------------
 
 
-def robot_job_label(job: Job) -> str:
-    """The patient card's words for a planned run: "Visit reminder by WhatsApp"."""
-    robot = Robot.objects.filter(pk=job.payload.get("robot_id")).first()
-    if robot is None:
-        return _("Robot")
-    channel = ""
-    if robot.action == Action.SEND_MESSAGE and job.patient_id:
-        patient = Patient.objects.filter(pk=job.patient_id).first()
-        channel = channel_choose(patient)[0] if patient else ""
-    return robot.run_label(channel)
+def robot_job_labels(jobs: list[Job]) -> dict[int, str]:
+    """The patient card's words for planned runs: "Visit reminder by WhatsApp" (the channel it would take now)."""
+    robots = Robot.objects.in_bulk({job.payload.get("robot_id") for job in jobs})
+    patients = Patient.objects.prefetch_related("identities").in_bulk({job.patient_id for job in jobs} - {None})
+    labels = {}
+    for job in jobs:
+        robot, patient = robots.get(job.payload.get("robot_id")), patients.get(job.patient_id)
+        if robot is None:
+            labels[job.pk] = _("Robot")
+            continue
+        channel = channel_choose(patient)[0] if patient and robot.action == Action.SEND_MESSAGE else ""
+        labels[job.pk] = robot.run_label(channel)
+    return labels
 
 
 def robot_toggle(*, robot: Robot, enabled: bool, by) -> Robot:

@@ -85,8 +85,8 @@ class TestConsentGate:
 
 def reply(patient, text: str, n: int = 1):
     phone = patient.identities.get(channel=Channel.PHONE).address
-    return inquiry_receive(draft=InquiryDraft(channel=Channel.WHATSAPP, phone=phone, text=text, branch_id=patient.branch_id,
-                                              number_verified=True, external_id=f"wamid.{n}"))[0]
+    return inquiry_receive(draft=InquiryDraft(channel=Channel.WHATSAPP, phone=phone, text=text, number_verified=True,
+                                              branch_id=patient.branch_id, external_id=f"wamid.{n}"))[0]
 
 
 @pytest.fixture
