@@ -24,6 +24,15 @@ from tests.messaging.conftest import providers  # noqa: F401  (a fixture)
 MONDAY_NOON_IN_MOSCOW = datetime(2027, 3, 8, 9, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def in_english():
+    """Summaries and labels are read in English here (a test elsewhere may leave Russian active)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def clock():
     with time_machine.travel(MONDAY_NOON_IN_MOSCOW, tick=False) as traveller:
