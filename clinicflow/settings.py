@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "clinicflow.pages",
     "clinicflow.reports",
     "clinicflow.imports",
+    "clinicflow.robots",
     "clinicflow.demo",
 ]
 
@@ -391,6 +392,11 @@ CLINICFLOW_MARKETING_PER_WEEK = envint("CLINICFLOW_MARKETING_PER_WEEK", 2)
 CLINICFLOW_WHATSAPP_FALLBACK_SMS = envbool("CLINICFLOW_WHATSAPP_FALLBACK_SMS")
 # An inbound message that is only one of these words withdraws marketing consent (any case).
 CLINICFLOW_OPT_OUT_WORDS = os.getenv("CLINICFLOW_OPT_OUT_WORDS", "STOP,СТОП,ОТПИСАТЬСЯ,UNSUBSCRIBE,STOPALL")
+# Robots' confirmation by reply: a reply that is only one of these words (any case) confirms or cancels the visit
+# the patient was last asked about, within CLINICFLOW_CONFIRM_REPLY_HOURS of the question.
+CLINICFLOW_CONFIRM_WORDS = os.getenv("CLINICFLOW_CONFIRM_WORDS", "1,да,yes,y,ок,ok,подтверждаю")
+CLINICFLOW_CANCEL_WORDS = os.getenv("CLINICFLOW_CANCEL_WORDS", "2,нет,no,n,отмена,отменить")
+CLINICFLOW_CONFIRM_REPLY_HOURS = envint("CLINICFLOW_CONFIRM_REPLY_HOURS", 72)
 # Which SMS provider sends when several are configured ("sms/twilio", "sms/smsru"; empty: the first configured).
 CLINICFLOW_SMS_PROVIDER = os.getenv("CLINICFLOW_SMS_PROVIDER", "")
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("clinicflow.scheduling.urls")),
     path("", include("clinicflow.accounts.urls")),
     path("", include("clinicflow.mis.urls")),
+    path("", include("clinicflow.robots.urls")),
 ]
 
 admin.site.site_header = "clinicflow"

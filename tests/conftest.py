@@ -54,6 +54,7 @@ DATA_MIGRATIONS = [
     ("clinicflow.funnel.migrations.0002_intake_questions", "create_default_script"),
     ("clinicflow.funnel.migrations.0005_lost_reasons", "create_default_reasons"),
     ("clinicflow.messaging.migrations.0002_default_templates", "create_default_templates"),
+    ("clinicflow.robots.migrations.0002_builtin_robots", "create_builtin_robots"),
 ]
 
 

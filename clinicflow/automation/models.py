@@ -57,9 +57,12 @@ class Job(models.Model):
 
     @property
     def kind_label(self) -> str:
-        from .registry import labels
+        from .registry import describers, labels
 
-        return str(labels.get(self.kind, self.kind))
+        described = getattr(self, "described", None)
+        if described is None and self.kind in describers:
+            described = describers[self.kind]([self]).get(self.pk, "")
+        return str(described or labels.get(self.kind, self.kind))
 
     def backoff(self) -> timedelta:
         """30 s, 2 min, 8 min, 32 min...: wait longer after each failure."""

@@ -12,6 +12,9 @@ handlers: dict[str, Callable] = {}
 labels: dict[str, str] = {}
 # How long a worker may go silent on a job of this kind before another takes it over; absent: the setting.
 leases: dict[str, int] = {}
+# Kinds whose label depends on the job ("Visit reminder by WhatsApp"): kind → function(jobs) → {job id: text},
+# for a list at once (a patient card lists several jobs: one query per kind, not per job).
+describers: dict[str, Callable] = {}
 # Kinds that run on their own, every so often: the worker keeps one pending job of each.
 periodic: dict[str, timedelta] = {}
 
@@ -35,6 +38,16 @@ def job_handler(kind: str, label: str = "", lease_seconds: int | None = None):
     return register
 
 
+def job_describer(kind: str):
+    """Register `func(jobs) -> {job id: label}`, the labels people see for jobs of `kind` (else the kind's)."""
+
+    def register(func: Callable) -> Callable:
+        describers[kind] = func
+        return func
+
+    return register
+
+
 def periodic_job(kind: str, *, every: timedelta) -> None:
     """Run jobs of `kind` once per `every` (slots aligned on the Unix epoch in UTC), without cron.
 
@@ -43,3 +56,15 @@ def periodic_job(kind: str, *, every: timedelta) -> None:
     if every <= timedelta(0):
         raise ValueError(f"periodic job {kind!r} needs a positive interval, not {every}")
     periodic[kind] = every
+
+
+def jobs_describe(jobs) -> list:
+    """Give each job its label for people (`Job.kind_label`), asking each kind's describer once for all."""
+    jobs = list(jobs)
+    for kind, describe in describers.items():
+        mine = [job for job in jobs if job.kind == kind]
+        if mine:
+            labels_by_id = describe(mine)
+            for job in mine:
+                job.described = labels_by_id.get(job.pk, "")
+    return jobs

@@ -4,6 +4,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clinicflow.automation import events
+from clinicflow.automation.events import event_emit
 from clinicflow.patients.models import Patient
 
 from .models import ACTIVE_STAGES, Case, CaseTransition, IntakeQuestion, LostReason, Source, Stage
@@ -152,6 +154,7 @@ def case_move(*, case: Case, to_stage: str, by=None, source: str = Source.PERSON
             CaseTransition.objects.create(case=case, from_stage=from_stage, to_stage=to_stage, at=now,
                                           by=by if by and by.is_authenticated else None, source=source,
                                           reason=text)
+            event_emit(events.STAGE_ENTERED, case_id=case.pk)
     except IntegrityError:
         # Another case of this patient was reopened at the same moment.
         raise TransitionRefused({"stage": _("The patient already has an open case: continue that one.")}) from None

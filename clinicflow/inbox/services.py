@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy
 
 from clinicflow import gates
 from clinicflow.accounts.models import Role
-from clinicflow.automation.services import job_cancel, job_plan
+from clinicflow.automation import events
+from clinicflow.automation.events import event_emit
+from clinicflow.automation.services import job_cancel
 from clinicflow.clinic.models import Branch, ClinicSettings, Service, Specialty
 from clinicflow.compliance.models import Consent
 from clinicflow.compliance.services import consent_record
@@ -249,8 +251,10 @@ def _message_from(inquiry: Inquiry, draft: InquiryDraft, received_at: datetime, 
         if not joined:
             return
         kind = Message.Kind.FORM if draft.channel == Channel.WEB else kind
-    Message.objects.create(inquiry=inquiry, direction=Message.Direction.INBOUND, kind=kind, channel=draft.channel,
-                           external_id=draft.external_id, body=text, created_at=received_at)
+    message = Message.objects.create(inquiry=inquiry, direction=Message.Direction.INBOUND, kind=kind,
+                                     channel=draft.channel, external_id=draft.external_id, body=text,
+                                     created_at=received_at)
+    event_emit(events.REPLY_RECEIVED, inquiry_id=inquiry.pk, message_id=message.pk)
 
 
 def _create(draft: InquiryDraft, found: dict, patient, branch: Branch, received_at: datetime,
@@ -262,9 +266,7 @@ def _create(draft: InquiryDraft, found: dict, patient, branch: Branch, received_
         specialty=found["specialty"], service=found["service"], created_by=created_by, **_given(draft),
     )
     _message_from(inquiry, draft, received_at)
-    if inquiry.response_due_at:
-        job_plan(kind=ESCALATE_JOB, due_at=inquiry.response_due_at, key=inquiry.escalation_key,
-                 payload={"inquiry_id": inquiry.pk}, patient_id=patient.pk, branch_id=branch.pk)
+    event_emit(events.INQUIRY_RECEIVED, inquiry_id=inquiry.pk)  # robots plan the escalation (ESCALATE_JOB)
     return inquiry
 
 

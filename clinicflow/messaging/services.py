@@ -316,6 +316,13 @@ def _finish(row: OutboundMessage, *, status: str, reason: str = "", error: str =
     _mirror_on_conversation(row)
 
 
+def outbox_cancel_for_visit(*, appointment: Appointment) -> int:
+    """The visit was moved or cancelled: its queued reminders (written with the old time) go nowhere."""
+    return OutboundMessage.objects.filter(appointment=appointment, status=Status.QUEUED,
+                                          purpose__in=ABOUT_A_COMING_VISIT).update(
+        status=Status.CANCELLED, blocked_reason=Reason.VISIT_GONE, status_changed_at=timezone.now())
+
+
 def outbox_sent(*, outbound_id: int, provider_message_id: str) -> None:
     """The provider took the message."""
     now = timezone.now()

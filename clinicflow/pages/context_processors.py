@@ -11,4 +11,5 @@ def workspace(request):
     return {"role_labels": [Role(r).label for r in sorted(roles)],
             "nav_patients": gates.reads_patients(user),
             "nav_access_log": user.is_superuser or Role.COMPLIANCE_OFFICER in roles,
-            "nav_reports": user.is_superuser or bool(roles & REPORT_ROLES)}
+            "nav_reports": user.is_superuser or bool(roles & REPORT_ROLES),
+            "nav_robots": user.is_superuser or Role.CLINIC_ADMIN in roles}

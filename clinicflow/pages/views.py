@@ -22,6 +22,7 @@ from clinicflow import gates
 from clinicflow.accounts.decorators import staff_required
 from clinicflow.accounts.models import Role, user_roles
 from clinicflow.automation.models import Job
+from clinicflow.automation.registry import jobs_describe
 from clinicflow.clinic.models import Branch
 from clinicflow.compliance.models import Consent
 from clinicflow.compliance.services import consent_confirm, consent_record, consent_withdraw
@@ -199,8 +200,8 @@ def card(request, patient_id):
         "open_cases": _open_cases(cases, inquiries),
         "waiting": inquiries.waiting().select_related("branch"),
         "appointments": appointments.order_by("-starts_at"),
-        "jobs": gates.visible(Job.objects.filter(patient_id=patient.pk), user, branch_field="branch_id")
-        .filter(state__in=[Job.State.PENDING, Job.State.RUNNING, Job.State.FAILED]),
+        "jobs": jobs_describe(gates.visible(Job.objects.filter(patient_id=patient.pk), user, branch_field="branch_id")
+                              .filter(state__in=[Job.State.PENDING, Job.State.RUNNING, Job.State.FAILED])),
         "timeline": timeline(inquiries, cases, appointments, merges),
         **_people_context(user, patient),
         "merges": merges, "may_merge": gates.may_change_patient(user, patient),

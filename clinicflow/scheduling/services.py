@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinicflow.accounts.models import Role, user_roles
+from clinicflow.automation import events
+from clinicflow.automation.events import event_emit
 from clinicflow.automation.services import job_plan
 from clinicflow.clinic.models import Doctor
 from clinicflow.funnel.models import Case, Source, Stage
@@ -27,6 +29,9 @@ STATUS_CHANGES: dict[str, tuple[str, ...]] = {
     S.CANCELLED: (),
 }
 BOOKABLE_STAGES = (Stage.NEW, Stage.QUALIFICATION, Stage.BOOKING, Stage.REBOOKING)
+# What robots hear when a status changes (the MIS cancels and closes visits through appointment_set_status).
+STATUS_EVENTS = {S.CONFIRMED: events.APPOINTMENT_CONFIRMED, S.COMPLETED: events.APPOINTMENT_COMPLETED,
+                 S.NO_SHOW: events.APPOINTMENT_NO_SHOW, S.CANCELLED: events.APPOINTMENT_CANCELLED}
 
 
 # An MIS job: push the appointment's current state (create, move or cancel it there). The MIS app handles it.
@@ -160,6 +165,7 @@ def appointment_book(*, patient, doctor, branch, starts_at: datetime, service=No
                 _plan_mis_push(appointment)
             if case is not None:
                 _advance_case_to_reminder(case, by)
+            event_emit(events.APPOINTMENT_BOOKED, appointment_id=appointment.pk)
     except IntegrityError:
         raise SlotTaken(alternatives_for(doctor=doctor, branch=branch, service=service, after=starts_at)) from None
     return appointment
@@ -194,6 +200,7 @@ def appointment_reschedule(*, appointment: Appointment, starts_at: datetime, doc
                                             "status_changed_at"])
             if push:
                 _plan_mis_push(appointment)
+            event_emit(events.APPOINTMENT_RESCHEDULED, appointment_id=appointment.pk)
     except IntegrityError:
         appointment.refresh_from_db()
         raise SlotTaken(alternatives_for(doctor=doctor, branch=appointment.branch, service=appointment.service,
@@ -216,6 +223,7 @@ def appointment_cancel(*, appointment: Appointment, by, reason: str = "") -> App
             _plan_mis_push(appointment)
         if appointment.case_id:
             _return_case_to_booking(appointment, by, reason)
+        event_emit(events.APPOINTMENT_CANCELLED, appointment_id=appointment.pk)
     return appointment
 
 
@@ -257,6 +265,8 @@ def appointment_set_status(*, appointment: Appointment, status: str, source: str
                 case = Case.objects.get(pk=appointment.case_id)  # fresh: the cached one may be stages behind
                 if Stage.COMPLETED in case.next_stages():
                     case_move(case=case, to_stage=Stage.COMPLETED, by=by, source=source)
+            if status in STATUS_EVENTS:
+                event_emit(STATUS_EVENTS[status], appointment_id=appointment.pk)
     except IntegrityError:
         appointment.refresh_from_db()
         raise ValidationError({"status": _("The slot has been booked by someone else meanwhile.")}) from None

@@ -135,6 +135,12 @@ PAGES: dict[str, tuple[Probe, ...]] = {
     # Imports belong to their importer (and clinic admins); receptionists and marketers get 403. No import
     # exists in the world: the object pages answer 404 to everybody, and must leak nothing either way.
     "imports/": (Probe(SCREEN),),
+    # Robots: the board for clinic admins (403 to others), the log of the manager's own branches.
+    "robots/": (Probe(SCREEN),),
+    "robots/new/": (Probe(SCREEN),),
+    "robots/log/": (Probe(SCREEN),),
+    "robots/<int:robot_id>/": (Probe(SCREEN),),
+    "robots/<int:robot_id>/toggle/": (Probe(SCREEN, "post", body={"enabled": "on"}),),
     "imports/<int:import_id>/": (Probe(SCREEN),),
     "imports/<int:import_id>/run/": (Probe(SCREEN, "post"),),
     "imports/<int:import_id>/refused.csv": (Probe(SCREEN),),
@@ -378,7 +384,7 @@ class World:
         return {**self.markers, "branch_id": self.branch.pk, "other_branch_id": self.other_branch.pk,
                 "patient_id": self.patient.pk, "inquiry_id": self.inquiry.pk, "case_id": self.case.pk,
                 "appointment_id": self.appointment.pk, "task_id": self.task.pk, "doctor_id": self.doctor.pk,
-                "next_stage": self.case.next_stages()[0], "import_id": 0, "link_id": self.link.pk,
+                "next_stage": self.case.next_stages()[0], "import_id": 0, "robot_id": 0, "link_id": self.link.pk,
                 "dependant_id": self.link.patient_id, "other_id": self.twin.pk, "merge_id": self.merge.pk,
                 "free_slot": (timezone.now() + timedelta(days=9)).replace(microsecond=0).isoformat()}
 

@@ -193,7 +193,7 @@ class TestRefusals:
 
     def test_it_saves_nothing_when_a_step_fails_half_way(self, moscow):
         visitor = Client(raise_request_exception=False)
-        with mock.patch("clinicflow.inbox.services.job_plan", side_effect=RuntimeError("database went away")):
+        with mock.patch("clinicflow.inbox.services.event_emit", side_effect=RuntimeError("database went away")):
             response = post(visitor, **valid())
         assert response.status_code == 500
         assert nothing_saved()
