@@ -1,7 +1,7 @@
 """Intake under load: the website form and the Telegram webhook, each request a new patient from a new address.
 
     .venv/bin/python benchmarks/intake.py [--tiny] [--connections 50] [--seconds 20] [--workers 4]
-                                          [--database-url URL] [--keep]
+                                          [--database-url URL] [--keep] [--show-sql]
 
 Creates its own database (as benchmarks/queue.py does), serves clinicflow with gunicorn (the documented
 production server, docs/decisions/0004) and, for comparison, the web form under waitress (what the
@@ -58,6 +58,8 @@ def parse_args(default_url: str) -> argparse.Namespace:
     parser.add_argument("--database-url", default=os.getenv("DATABASE_URL", default_url),
                         help="PostgreSQL URL, or sqlite:// for SQLite in a temporary folder")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--show-sql", action="store_true",
+                        help="print the SQL of the probe's last request per row (the steady state), with timings")
     args = parser.parse_args()
     size = SIZES["tiny" if args.tiny else "full"]
     for name in ("connections", "seconds", "workers"):
@@ -101,7 +103,7 @@ class Cost:
     commits: float
 
 
-def cost_per_request(path: str, payloads: list[dict], headers: dict) -> Cost:
+def cost_per_request(path: str, payloads: list[dict], headers: dict, show_sql: bool = False) -> Cost:
     """SQL queries and write transactions per request, in this process, through the whole stack.
 
     A write transaction is an outermost atomic block's COMMIT, or a write run outside any (autocommit)."""
@@ -128,12 +130,17 @@ def cost_per_request(path: str, payloads: list[dict], headers: dict) -> Cost:
     try:
         with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(autocommitted_writes):
             for number, payload in enumerate(payloads):
+                last_start = len(queries)
                 extra = {"REMOTE_ADDR": f"10.9.{number // 250}.{number % 250 + 1}"}
                 response = client.post(path, json.dumps(payload), content_type="application/json", **extra)
                 if response.status_code not in (200, 201):
                     sys.exit(f"{path} answered {response.status_code}: {response.content[:300]!r}")
     finally:
         del connection.commit
+    if show_sql:
+        print(f"\nSQL of the last probe request to {path}:")
+        for n, query in enumerate(queries.captured_queries[last_start:], 1):
+            print(f"{n:>3}. [{float(query['time']) * 1000:6.2f} ms] {query['sql']}")
     return Cost(len(queries) / len(payloads), commits / len(payloads))
 
 
@@ -264,14 +271,14 @@ def run(args, url: str, data_dir: str) -> int:
     workers = 1 if sqlite and args.workers == SIZES["full"]["workers"] else args.workers
     rows = [row for row in ROWS if row[3] != "telegram" or "telegram" in ADAPTERS]
     costs = {"web": cost_per_request("/api/v1/public/inquiries", [web_form(900_000 + n) for n in range(args.probe)],
-                                     {})}
+                                     {}, args.show_sql)}
     if "telegram" in ADAPTERS:
         from django.test import override_settings
 
         with override_settings(CLINICFLOW_TELEGRAM_SECRET_TOKEN=TELEGRAM_SECRET):
             costs["telegram"] = cost_per_request(
                 "/hooks/telegram", [telegram_update(900_000 + n) for n in range(args.probe)],
-                {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": TELEGRAM_SECRET})
+                {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": TELEGRAM_SECRET}, args.show_sql)
     connection.close()
     env, results, failed = server_env(url, data_dir), [], []
     for number, (label, kind, path, mode) in enumerate(rows):
