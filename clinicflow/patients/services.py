@@ -54,13 +54,14 @@ def _new_patient(*, branch: Branch, full_name: str, email: str, identities: list
     (PostgreSQL waits for the other request's commit first), and on a conflict the card and the addresses
     inserted with it are deleted again, inside the caller's transaction.
     """
-    patient = Patient.objects.create(branch=branch, full_name=full_name.strip(), email=email.strip())
-    inserted = _insert_identities(patient, identities)
-    if len(inserted) == len(identities):
-        return patient
-    PatientIdentity.objects.filter(pk__in=inserted).delete()
-    Patient.objects.filter(pk=patient.pk).delete()
-    return None
+    with transaction.atomic(savepoint=False):  # all or nothing when called outside a transaction
+        patient = Patient.objects.create(branch=branch, full_name=full_name.strip(), email=email.strip())
+        inserted = _insert_identities(patient, identities)
+        if len(inserted) == len(identities):
+            return patient
+        PatientIdentity.objects.filter(pk__in=inserted).delete()
+        Patient.objects.filter(pk=patient.pk).delete()
+        return None
 
 
 def _insert_identities(patient: Patient, identities: list[tuple[str, str]]) -> list[int]:
