@@ -1,7 +1,7 @@
 """Intake under load: the website form and the Telegram webhook, each request a new patient from a new address.
 
     .venv/bin/python benchmarks/intake.py [--tiny] [--connections 50] [--seconds 20] [--workers 4]
-                                          [--database-url URL] [--keep]
+                                          [--database-url URL] [--keep] [--show-sql]
 
 Creates its own database (as benchmarks/queue.py does), serves clinicflow with gunicorn (the documented
 production server, docs/decisions/0004) and, for comparison, the web form under waitress (what the
@@ -10,7 +10,9 @@ connections. Every request is a new patient: a new phone or Telegram chat, from 
 (sent as X-Forwarded-For by a trusted proxy, so the per-address rate limit never trips). In the same run,
 a bare Django view that runs one INSERT through the same middleware is the floor.
 
-Before the load, one in-process pass counts SQL queries and write transactions (commits) per request.
+Before the load, one in-process pass counts SQL queries and write transactions (commits) per request, after
+one uncounted request: a process reads the clinic settings and the branch calendar once per
+CLINICFLOW_CLINIC_CACHE_SECONDS (3 queries), not per request. --show-sql prints the SQL of the last one.
 
 Prints requests/s, p50 and p99 per row and the ratio to the bare view. Exits 1 when a request failed,
 when a row served nothing, or when the inquiries in the database differ from the requests answered.
@@ -35,8 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)  # as in queue.py: the project root first, so `benchmarks.support` imports
 
-SIZES = {"full": {"connections": 50, "seconds": 20, "workers": 4, "probe": 50},
-         "tiny": {"connections": 2, "seconds": 1, "workers": 2, "probe": 5}}
+SIZES = {"full": {"connections": 50, "seconds": 20, "workers": 4, "probe": 51},
+         "tiny": {"connections": 2, "seconds": 1, "workers": 2, "probe": 6}}
 TELEGRAM_SECRET = "bench-telegram-secret"
 GOALS = {"queries": 12, "commits": 1, "ratio": 1 / 3, "p99_ms": 250}
 
@@ -58,6 +60,8 @@ def parse_args(default_url: str) -> argparse.Namespace:
     parser.add_argument("--database-url", default=os.getenv("DATABASE_URL", default_url),
                         help="PostgreSQL URL, or sqlite:// for SQLite in a temporary folder")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--show-sql", action="store_true",
+                        help="print the SQL of the probe's last request per row (the steady state), with timings")
     args = parser.parse_args()
     size = SIZES["tiny" if args.tiny else "full"]
     for name in ("connections", "seconds", "workers"):
@@ -101,15 +105,18 @@ class Cost:
     commits: float
 
 
-def cost_per_request(path: str, payloads: list[dict], headers: dict) -> Cost:
+def cost_per_request(path: str, payloads: list[dict], headers: dict, show_sql: bool = False) -> Cost:
     """SQL queries and write transactions per request, in this process, through the whole stack.
 
-    A write transaction is an outermost atomic block's COMMIT, or a write run outside any (autocommit)."""
+    A write transaction is an outermost atomic block's COMMIT, or a write run outside any (autocommit).
+    The first payload warms the process's clinic cache and is not counted."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client, commits = Client(HTTP_HOST="127.0.0.1", **headers), 0
+    warm_up, payloads = payloads[0], payloads[1:]
+    client.post(path, json.dumps(warm_up), content_type="application/json", REMOTE_ADDR="10.8.0.1")
     real_commit = connection.commit
 
     def counting_commit():
@@ -128,12 +135,17 @@ def cost_per_request(path: str, payloads: list[dict], headers: dict) -> Cost:
     try:
         with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(autocommitted_writes):
             for number, payload in enumerate(payloads):
+                last_start = len(queries)
                 extra = {"REMOTE_ADDR": f"10.9.{number // 250}.{number % 250 + 1}"}
                 response = client.post(path, json.dumps(payload), content_type="application/json", **extra)
                 if response.status_code not in (200, 201):
                     sys.exit(f"{path} answered {response.status_code}: {response.content[:300]!r}")
     finally:
         del connection.commit
+    if show_sql:
+        print(f"\nSQL of the last probe request to {path}:")
+        for n, query in enumerate(queries.captured_queries[last_start:], 1):
+            print(f"{n:>3}. [{float(query['time']) * 1000:6.2f} ms] {query['sql']}")
     return Cost(len(queries) / len(payloads), commits / len(payloads))
 
 
@@ -264,14 +276,14 @@ def run(args, url: str, data_dir: str) -> int:
     workers = 1 if sqlite and args.workers == SIZES["full"]["workers"] else args.workers
     rows = [row for row in ROWS if row[3] != "telegram" or "telegram" in ADAPTERS]
     costs = {"web": cost_per_request("/api/v1/public/inquiries", [web_form(900_000 + n) for n in range(args.probe)],
-                                     {})}
+                                     {}, args.show_sql)}
     if "telegram" in ADAPTERS:
         from django.test import override_settings
 
         with override_settings(CLINICFLOW_TELEGRAM_SECRET_TOKEN=TELEGRAM_SECRET):
             costs["telegram"] = cost_per_request(
                 "/hooks/telegram", [telegram_update(900_000 + n) for n in range(args.probe)],
-                {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": TELEGRAM_SECRET})
+                {"HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN": TELEGRAM_SECRET}, args.show_sql)
     connection.close()
     env, results, failed = server_env(url, data_dir), [], []
     for number, (label, kind, path, mode) in enumerate(rows):

@@ -299,6 +299,8 @@ CLINICFLOW_PHONE_REGION = os.getenv("CLINICFLOW_PHONE_REGION", "RU")
 CLINICFLOW_RESPONSE_TARGET_MINUTES = envint("CLINICFLOW_RESPONSE_TARGET_MINUTES", 5)
 # Public endpoint: at most this many inquiries per client IP per minute.
 CLINICFLOW_PUBLIC_RATE_LIMIT = envint("CLINICFLOW_PUBLIC_RATE_LIMIT", 10)
+# How long a process keeps its copy of the clinic settings and branch calendars (clinicflow/clinic/cache.py).
+CLINICFLOW_CLINIC_CACHE_SECONDS = envint("CLINICFLOW_CLINIC_CACHE_SECONDS", 30)
 # The website widget (docs/integration.md): the sites allowed to embed it (their origins, e.g.
 # "https://clinic.example"; the public API answers their browsers' cross-origin requests), and the consent
 # text it shows (its version is stored with every consent given through it).

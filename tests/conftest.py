@@ -82,6 +82,17 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_clinic_cache():
+    """Each test starts without the process's copies of clinic settings and calendars: the rows a previous test
+    cached were rolled back (and SQLite reuses their ids)."""
+    from clinicflow.clinic.cache import clinic_cache_clear
+
+    clinic_cache_clear()
+    yield
+    clinic_cache_clear()
+
+
 def open_all_week(branch: Branch, opens=time(9), closes=time(18), breaks=(time(13), time(14)), days=range(5)):
     for weekday in days:
         WorkingHours.objects.create(branch=branch, weekday=weekday, opens=opens, closes=closes,

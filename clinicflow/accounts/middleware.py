@@ -10,7 +10,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from clinicflow.clinic.models import ClinicSettings
+from clinicflow.clinic.cache import clinic_settings_cached
 
 from .models import StaffMember
 
@@ -19,8 +19,7 @@ API_PREFIX = "/api/"
 
 def clinic_default_language() -> str:
     """The clinic's default language (Settings → Clinic settings), without creating the settings row."""
-    chosen = ClinicSettings.objects.filter(pk=1).values_list("default_language", flat=True).first()
-    return chosen or ClinicSettings._meta.get_field("default_language").default
+    return clinic_settings_cached().default_language
 
 
 def staff_language(user) -> str:

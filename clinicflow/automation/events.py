@@ -34,8 +34,9 @@ def event_listener(*names: str):
     return register
 
 
-def event_emit(name: str, **ids: int) -> None:
-    """Tell the listeners of `name` what happened, by ids. In the caller's transaction: a listener that
-    fails rolls the cause back with it, so a booking never stands without its reminders."""
+def event_emit(name: str, **ids) -> None:
+    """Tell the listeners of `name` what happened, by ids (and, where the caller has it in hand, the object
+    itself, so that a listener need not read it again). In the caller's transaction: a listener that fails
+    rolls the cause back with it, so a booking never stands without its reminders."""
     for listener in listeners.get(name, ()):
         listener(name, **ids)

@@ -15,16 +15,18 @@ PURGE_BATCH = 2000
 
 
 def job_plan(*, kind: str, due_at: datetime, key: str, payload: dict | None = None, patient_id: int | None = None,
-             branch_id: int | None = None) -> Job:
+             branch_id: int | None = None, new_key: bool = False) -> Job:
     """Plan a job once per idempotency key. Planning the same key again moves a pending job's due time.
 
     `patient_id` and `branch_id` say whom the job is about, for the patient card and for retention.
     A job due now wakes the idle workers when the caller's transaction commits (PostgreSQL).
+    `new_key`: the key names a row the caller's transaction has just created (a new inquiry's escalation), so
+    no job can have it yet: a plain INSERT, without the lookup and the savepoint.
     """
-    job = Job.objects.filter(idempotency_key=key).first()
+    job = None if new_key else Job.objects.filter(idempotency_key=key).first()
     if job is None:
         try:
-            with transaction.atomic():
+            with transaction.atomic(savepoint=not new_key):
                 job = Job.objects.create(kind=kind, due_at=due_at, idempotency_key=key,
                                          payload=payload or {}, patient_id=patient_id,
                                          branch_id=branch_id)

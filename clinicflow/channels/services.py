@@ -2,7 +2,7 @@ import logging
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from clinicflow.inbox.models import Inquiry, Message
 from clinicflow.inbox.services import (
@@ -32,8 +32,7 @@ def delivery_take(*, channel: str, events: list[Event], body: bytes, content_typ
     failed = []
     for event in events:
         try:
-            with transaction.atomic():
-                _take(event)
+            _take_once(event)
         except Exception as exc:  # deliberately broad: whatever it was, the delivery is kept, never lost
             failed.append(f"{type(exc).__name__}: {_described(exc)}")
     if failed:
@@ -41,9 +40,21 @@ def delivery_take(*, channel: str, events: list[Event], body: bytes, content_typ
     return len(failed)
 
 
+def _take_once(event: Event) -> None:
+    """One event in one transaction (one commit for a new inquiry: no savepoint inside)."""
+    try:
+        with transaction.atomic():
+            _take(event)
+    except IntegrityError:
+        # The same event delivered twice at the same moment: the other delivery won, and taken again this one
+        # finds its inquiry (a duplicate, nothing written).
+        with transaction.atomic():
+            _take(event)
+
+
 def _take(event: Event) -> None:
     if isinstance(event, InquiryDraft):
-        inquiry, received = inquiry_receive(draft=event)
+        inquiry, received = inquiry_receive(draft=event, savepoint=False)
         if received != Received.DUPLICATE and event.text:
             inbound_opt_out_check(inquiry=inquiry, text=event.text, channel=event.channel,
                                   key=f"{event.channel}:{event.external_id or event.sender}:{inquiry.pk}")

@@ -48,6 +48,18 @@ def consent_record(*, patient: Patient, purpose: str, source: str, confirmed: bo
                                   confirmed_at=now if confirmed else None, given_at=now)
 
 
+def consents_record_new(*, patient: Patient, confirmed_by_purpose: dict[str, bool], source: str,
+                        text_version: str = "", ip_address: str | None = None, page_url: str = "") -> list[Consent]:
+    """`consent_record` for a patient created in the caller's transaction: none can exist yet, so no lookups,
+    one INSERT for every purpose (`confirmed_by_purpose`: purpose → confirmed now, or pending)."""
+    now = timezone.now()
+    return Consent.objects.bulk_create([
+        Consent(patient=patient, purpose=purpose, source=source, text_version=text_version[:32],
+                ip_address=ip_address or None, page_url=page_url[:500], confirmed_at=now if confirmed else None,
+                given_at=now)
+        for purpose, confirmed in confirmed_by_purpose.items()])
+
+
 def consent_confirm(*, consent: Consent, via: str) -> Consent:
     """The number confirmed a pending consent (a call with the patient, a reply from that number)."""
     if consent.is_pending:

@@ -19,18 +19,21 @@ def mis_is_connected() -> bool:
     return bool(settings.CLINICFLOW_MIS_BASE_URL)
 
 
-def case_open_for(*, patient: Patient, branch, by=None, source: str = Source.SYSTEM) -> tuple[Case, bool]:
+def case_open_for(*, patient: Patient, branch, by=None, source: str = Source.SYSTEM,
+                  patient_is_new: bool = False) -> tuple[Case, bool]:
     """The patient's open case at this branch, or a new one at New inquiry. Returns (case, created).
 
     A contact never moves a case from another branch: anyone can type a known patient's phone into a form,
     and the case (with its visits and notes) would follow them. Moving a case is `case_transfer`.
+    `patient_is_new`: the patient was created in the caller's transaction, so no case can exist and no other
+    request can open one: no lookup and no savepoint (one of every new-patient inquiry's costs).
     """
-    case = patient.cases.filter(stage__in=ACTIVE_STAGES, branch=branch).first()
+    case = None if patient_is_new else patient.cases.filter(stage__in=ACTIVE_STAGES, branch=branch).first()
     if case:
         return case, False
     owner = by if by and by.is_authenticated else None
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=not patient_is_new):
             case = Case.objects.create(patient=patient, branch=branch, owner=owner)
             CaseTransition.objects.create(case=case, to_stage=Stage.NEW, by=owner, source=source)
     except IntegrityError:

@@ -11,13 +11,21 @@ from ninja import Field, Router, Schema, Status
 from clinicflow.clinic.models import Branch, ClinicSettings, Service
 from clinicflow.core import limits
 from clinicflow.core.api_types import DbId, Flag, Limit, MustBeTrue, PageUrl, Text, one_of
-from clinicflow.core.ratelimit import client_ip, rate_limit_allows
+from clinicflow.core.ratelimit import client_ip
 from clinicflow.patients.models import Channel
 from clinicflow.scheduling.slots import bookable_services
 
 from .access import inquiries_visible_to, inquiry_for_user
 from .models import Inquiry
-from .services import InquiryDraft, Received, consent_text, inquiry_receive, inquiry_respond, inquiry_take
+from .services import (
+    InquiryDraft,
+    Received,
+    consent_text,
+    inquiry_receive,
+    inquiry_receive_public,
+    inquiry_respond,
+    inquiry_take,
+)
 
 router = Router(tags=["inquiries"])
 public_router = Router(tags=["public"], auth=None)
@@ -124,8 +132,11 @@ class Problem(Schema):
     detail: str
 
 
-def _receive(draft: InquiryDraft, created_by=None) -> tuple[Inquiry, Received]:
+def _receive(draft: InquiryDraft, created_by=None, *, client: str | None = None) -> tuple[Inquiry, Received] | None:
+    """Staff's inquiry, or (with `client`) the public form's, counted against the client's rate limit (None: over)."""
     try:
+        if client is not None:
+            return inquiry_receive_public(draft=draft, client=client)
         return inquiry_receive(draft=draft, created_by=created_by)
     except ValidationError as exc:
         raise ValidationError({API_FIELD_NAMES.get(name, name): messages
@@ -210,9 +221,10 @@ def widget_config(request, lang: Literal["", "ru", "en"] = ""):
                     summary="Website form / booking widget: leave an inquiry")
 def public_inquiry(request, payload: InquiryIn):
     ip = client_ip(request)
-    if not rate_limit_allows(scope="public-inquiry", client=ip, limit=settings.CLINICFLOW_PUBLIC_RATE_LIMIT):
+    result = _receive(payload.draft(Channel.WEB, ip), client=ip)
+    if result is None:
         return Status(429, {"detail": _("Too many inquiries from this address; try again in a minute.")})
-    inquiry, received = _receive(payload.draft(Channel.WEB, ip))
+    inquiry, received = result
     # A form from someone whose inquiry still waits joins it: accepted (201), one row in the queue.
     duplicate = received == Received.DUPLICATE
     return Status(200 if duplicate else 201, {"id": inquiry.pk, "status": inquiry.status, "duplicate": duplicate})

@@ -16,9 +16,11 @@ from clinicflow.accounts.models import Role
 from clinicflow.automation import events
 from clinicflow.automation.events import event_emit
 from clinicflow.automation.services import job_cancel
-from clinicflow.clinic.models import Branch, ClinicSettings, Service, Specialty
+from clinicflow.clinic.cache import branch_calendar_cached, clinic_settings_cached
+from clinicflow.clinic.models import Branch, Service, Specialty
 from clinicflow.compliance.models import Consent
-from clinicflow.compliance.services import consent_record
+from clinicflow.compliance.services import consent_record, consents_record_new
+from clinicflow.core.ratelimit import rate_limit_allows
 from clinicflow.funnel.services import case_lose_if_fresh, case_open_for, lost_reason_named
 from clinicflow.patients.models import Channel, Patient, Representative
 from clinicflow.patients.phones import normalize_phone
@@ -29,6 +31,7 @@ from .access import inquiries_at_work
 from .models import Inquiry, Message
 
 ESCALATE_JOB = "inquiry.escalate"
+PUBLIC_SCOPE = "public-inquiry"  # the rate limit of the public form (API and page)
 NEXT_TRIES = 20  # colleagues taking the same inquiries at the same moment; more than this, and "Next" gives up
 CONSENT_REQUIRED = gettext_lazy("The patient's consent to the processing of personal data is required.")
 
@@ -139,7 +142,7 @@ def _branch_for(draft: InquiryDraft, created_by) -> tuple[Branch | None, str]:
     if created_by:
         branch = branches.first()
         return branch, "" if branch else _("You work for no branch.")
-    branch = ClinicSettings.load().default_branch
+    branch = clinic_settings_cached().default_branch
     if branch is None:
         only = list(branches[:2])
         branch = only[0] if len(only) == 1 else None
@@ -149,7 +152,7 @@ def _branch_for(draft: InquiryDraft, created_by) -> tuple[Branch | None, str]:
     return branch, ""
 
 
-def inquiry_receive(*, draft: InquiryDraft, created_by=None) -> tuple[Inquiry, Received]:
+def inquiry_receive(*, draft: InquiryDraft, created_by=None, savepoint: bool = True) -> tuple[Inquiry, Received]:
     """Turn an incoming contact into a queued inquiry, or add it to the one already waiting. Returns
     (inquiry, what happened).
 
@@ -157,6 +160,10 @@ def inquiry_receive(*, draft: InquiryDraft, created_by=None) -> tuple[Inquiry, R
     joins that inquiry's conversation (the queue shows the newest message) instead of adding a second row.
     All or nothing: the patient, consent, case, inquiry, message and escalation job are written in one
     transaction. A delivery seen before (same channel and provider id) returns its inquiry and creates nothing.
+
+    `savepoint=False`: the caller's transaction holds this one (a webhook's event, the public form with its
+    rate-limit hit: one commit, no savepoint). A parallel delivery of the same event then raises IntegrityError
+    out of the caller's transaction; the caller runs again and gets the DUPLICATE answer.
     """
     seen = _delivered(draft)
     if seen:
@@ -165,6 +172,9 @@ def inquiry_receive(*, draft: InquiryDraft, created_by=None) -> tuple[Inquiry, R
     if errors:
         raise ValidationError(errors)
     branch, received_at = found["branch"], draft.received_at or timezone.now()
+    if not savepoint:
+        with transaction.atomic(savepoint=False):
+            return _receive(draft, found, branch, received_at, created_by)
     try:
         with transaction.atomic():
             return _receive(draft, found, branch, received_at, created_by)
@@ -176,15 +186,39 @@ def inquiry_receive(*, draft: InquiryDraft, created_by=None) -> tuple[Inquiry, R
         return seen, Received.DUPLICATE
 
 
+def inquiry_receive_public(*, draft: InquiryDraft, client: str) -> tuple[Inquiry, Received] | None:
+    """The public form's way in (the API and the page without JavaScript): the client's rate-limit hit and the
+    inquiry in one transaction, one commit. None when the client sent too many in the last minute.
+
+    A refused inquiry counts its hit too, in a statement of its own (the transaction that held it rolled back).
+    """
+    limit = settings.CLINICFLOW_PUBLIC_RATE_LIMIT
+    try:
+        with transaction.atomic():
+            if not rate_limit_allows(scope=PUBLIC_SCOPE, client=client, limit=limit):
+                return None
+            return inquiry_receive(draft=draft, savepoint=False)
+    except ValidationError:
+        rate_limit_allows(scope=PUBLIC_SCOPE, client=client, limit=limit)
+        raise
+    except IntegrityError:
+        # A parallel submission with the same request id won: this one is its duplicate.
+        return inquiry_receive(draft=draft)
+
+
 def _delivered(draft: InquiryDraft) -> Inquiry | None:
-    """The inquiry a delivery with this provider id already reached, if any."""
+    """The inquiry a delivery with this provider id already reached, if any: one query while there is none.
+
+    A new inquiry carries the id (and so does its first message, if any); a delivery that joined a waiting
+    inquiry, only its message.
+    """
     if not draft.external_id:
         return None
-    message = Message.objects.select_related("inquiry").filter(channel=draft.channel,
-                                                               external_id=draft.external_id).first()
-    if message:
-        return message.inquiry
-    return Inquiry.objects.filter(channel=draft.channel, external_id=draft.external_id).first()
+    key = {"channel": draft.channel, "external_id": draft.external_id}
+    reached = Inquiry.objects.filter(**key).order_by().values_list("pk").union(
+        Message.objects.filter(**key).order_by().values_list("inquiry_id"), all=True)[:1]
+    row = next(iter(reached), None)
+    return None if row is None else Inquiry.objects.get(pk=row[0])
 
 
 def _receive(draft: InquiryDraft, found: dict, branch: Branch, received_at: datetime,
@@ -196,7 +230,8 @@ def _receive(draft: InquiryDraft, found: dict, branch: Branch, received_at: date
                                        email=draft.email, fill_blanks=created_by is not None,
                                        address=(draft.channel, draft.sender) if draft.sender else None,
                                        phone_proven=proven)
-    patient = patient_current(patient)  # locked: a merge of this card waits until the delivery is written
+    if not created:  # a card made in this transaction is nobody else's to merge yet
+        patient = patient_current(patient)  # locked: a merge of this card waits until the delivery is written
     _record_consents(draft, patient, new_patient=created, number_verified=draft.number_verified or bool(created_by))
     # Identity (issue 6): the sender's waiting inquiry may be about someone they act for (Inquiry.contact).
     waiting = None if created else (Inquiry.objects.select_for_update().waiting()
@@ -206,7 +241,8 @@ def _receive(draft: InquiryDraft, found: dict, branch: Branch, received_at: date
         _join(waiting, draft, received_at)
         inquiry, received = waiting, Received.JOINED
     else:
-        inquiry, received = _create(draft, found, patient, branch, received_at, created_by), Received.CREATED
+        inquiry = _create(draft, found, patient, branch, received_at, created_by, patient_is_new=created)
+        received = Received.CREATED
         _ask_whom_it_is_about(inquiry, sender_is_new=created)  # identity (issue 6)
     if proven:
         _note_other_owner(inquiry, found["phone"])
@@ -254,19 +290,20 @@ def _message_from(inquiry: Inquiry, draft: InquiryDraft, received_at: datetime, 
     message = Message.objects.create(inquiry=inquiry, direction=Message.Direction.INBOUND, kind=kind,
                                      channel=draft.channel, external_id=draft.external_id, body=text,
                                      created_at=received_at)
-    event_emit(events.REPLY_RECEIVED, inquiry_id=inquiry.pk, message_id=message.pk)
+    event_emit(events.REPLY_RECEIVED, inquiry_id=inquiry.pk, message_id=message.pk, message=message)
 
 
 def _create(draft: InquiryDraft, found: dict, patient, branch: Branch, received_at: datetime,
-            created_by) -> Inquiry:
-    case, _created = case_open_for(patient=patient, branch=branch, by=created_by)
+            created_by, *, patient_is_new: bool) -> Inquiry:
+    case, _created = case_open_for(patient=patient, branch=branch, by=created_by, patient_is_new=patient_is_new)
     inquiry = Inquiry.objects.create(
         patient=patient, branch=branch, case=case, channel=draft.channel, external_id=draft.external_id,
         received_at=received_at, response_due_at=response_due(branch, received_at),
         specialty=found["specialty"], service=found["service"], created_by=created_by, **_given(draft),
     )
     _message_from(inquiry, draft, received_at)
-    event_emit(events.INQUIRY_RECEIVED, inquiry_id=inquiry.pk)  # robots plan the escalation (ESCALATE_JOB)
+    # Robots plan the escalation (ESCALATE_JOB); they get the inquiry just written rather than read it again.
+    event_emit(events.INQUIRY_RECEIVED, inquiry_id=inquiry.pk, inquiry=inquiry)
     return inquiry
 
 
@@ -276,6 +313,12 @@ def _record_consents(draft: InquiryDraft, patient, *, new_patient: bool, number_
     number always waits (double opt-in)."""
     evidence = {"source": draft.channel, "text_version": draft.consent_text_version, "ip_address": draft.ip_address,
                 "page_url": draft.page_url}
+    if new_patient:
+        confirmed = {Consent.Purpose.PROCESSING: True, Consent.Purpose.SERVICE: True}
+        if draft.marketing_consent:
+            confirmed[Consent.Purpose.MARKETING] = number_verified
+        consents_record_new(patient=patient, confirmed_by_purpose=confirmed, **evidence)
+        return
     for purpose in (Consent.Purpose.PROCESSING, Consent.Purpose.SERVICE):
         consent_record(patient=patient, purpose=purpose, confirmed=new_patient or number_verified, **evidence)
     if draft.marketing_consent:
@@ -284,7 +327,7 @@ def _record_consents(draft: InquiryDraft, patient, *, new_patient: bool, number_
 
 def response_due(branch: Branch, received_at: datetime) -> datetime | None:
     target = timedelta(minutes=settings.CLINICFLOW_RESPONSE_TARGET_MINUTES)
-    calendar = branch.calendar(closed_from=received_at.date() - timedelta(days=1))
+    calendar = branch_calendar_cached(branch, received_at.date() - timedelta(days=1))
     return calendar.add_working_seconds(received_at, target.total_seconds())
 
 

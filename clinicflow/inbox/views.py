@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from clinicflow import gates
 from clinicflow.core import limits
-from clinicflow.core.ratelimit import client_ip, rate_limit_allows
+from clinicflow.core.ratelimit import client_ip
 from clinicflow.funnel.models import IntakeQuestion
 from clinicflow.patients.models import Channel, Patient, Representative
 from clinicflow.patients.services import patient_add_dependant
@@ -24,6 +24,7 @@ from .services import (
     inquiry_apply_given,
     inquiry_close,
     inquiry_receive,
+    inquiry_receive_public,
     inquiry_respond,
     inquiry_set_patient,
     inquiry_take,
@@ -192,25 +193,24 @@ def widget_form(request):
         if form.cleaned_data["website"]:
             return render(request, "inbox/widget_form.html", {"sent": True})  # a bot: thanked, nothing saved
         ip = client_ip(request)
-        if not rate_limit_allows(scope="public-inquiry", client=ip, limit=settings.CLINICFLOW_PUBLIC_RATE_LIMIT):
-            form.add_error(None, _("Too many inquiries from this address; try again in a minute."))
+        data = form.cleaned_data
+        # The page of the clinic's site that linked here is where the visitor was.
+        landing = request.META.get("HTTP_REFERER", "")[:1000]
+        draft = InquiryDraft(
+            channel=Channel.WEB, phone=data["phone"], full_name=data["full_name"], text=data["text"],
+            consent=True, marketing_consent=data["marketing_consent"],
+            consent_text_version=settings.CLINICFLOW_CONSENT_TEXT_VERSION,
+            branch_id=data["branch"] and data["branch"].pk, utm=utm, ip_address=ip or None,
+            page_url=landing if landing.startswith(("http://", "https://")) else "")
+        try:
+            received = inquiry_receive_public(draft=draft, client=ip)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
         else:
-            data = form.cleaned_data
-            # The page of the clinic's site that linked here is where the visitor was.
-            landing = request.META.get("HTTP_REFERER", "")[:1000]
-            draft = InquiryDraft(
-                channel=Channel.WEB, phone=data["phone"], full_name=data["full_name"], text=data["text"],
-                consent=True, marketing_consent=data["marketing_consent"],
-                consent_text_version=settings.CLINICFLOW_CONSENT_TEXT_VERSION,
-                branch_id=data["branch"] and data["branch"].pk, utm=utm, ip_address=ip or None,
-                page_url=landing if landing.startswith(("http://", "https://")) else "")
-            try:
-                inquiry_receive(draft=draft)
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
+            if received is not None:
                 return render(request, "inbox/widget_form.html", {"sent": True})
+            form.add_error(None, _("Too many inquiries from this address; try again in a minute."))
     return render(request, "inbox/widget_form.html", {
         "form": form, "consent_text": consent_text(), "privacy_policy_url": settings.CLINICFLOW_PRIVACY_POLICY_URL})
 

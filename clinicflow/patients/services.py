@@ -1,7 +1,7 @@
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -40,15 +40,43 @@ def patient_resolve(*, branch: Branch, phone: str = "", full_name: str = "", ema
             _fill_blanks(patient, full_name=full_name, email=email)
         return patient, False
     identities = [(channel, value) for channel, value in ((Channel.PHONE, e164), address or ("", "")) if value]
-    try:
-        with transaction.atomic():
-            patient = Patient.objects.create(branch=branch, full_name=full_name.strip(), email=email.strip())
-            PatientIdentity.objects.bulk_create(
-                [PatientIdentity(patient=patient, channel=channel, address=value) for channel, value in identities])
-            return patient, True
-    except IntegrityError:
-        # Another request registered the same phone or account at the same moment: theirs wins, we join it.
-        return next(filter(None, (_known_by(identity) for identity in identities))), False
+    patient = _new_patient(branch=branch, full_name=full_name, email=email, identities=identities)
+    if patient:
+        return patient, True
+    # Another request registered the same phone or account at the same moment: theirs wins, we join it.
+    return next(filter(None, (_known_by(identity) for identity in identities))), False
+
+
+def _new_patient(*, branch: Branch, full_name: str, email: str, identities: list[tuple[str, str]]) -> Patient | None:
+    """A new card with these addresses, or None when another request registered one of them meanwhile.
+
+    Every new-patient inquiry passes here, so no savepoint: the addresses go in with ON CONFLICT DO NOTHING
+    (PostgreSQL waits for the other request's commit first), and on a conflict the card and the addresses
+    inserted with it are deleted again, inside the caller's transaction.
+    """
+    with transaction.atomic(savepoint=False):  # all or nothing when called outside a transaction
+        patient = Patient.objects.create(branch=branch, full_name=full_name.strip(), email=email.strip())
+        inserted = _insert_identities(patient, identities)
+        if len(inserted) == len(identities):
+            return patient
+        PatientIdentity.objects.filter(pk__in=inserted).delete()
+        Patient.objects.filter(pk=patient.pk).delete()
+        return None
+
+
+def _insert_identities(patient: Patient, identities: list[tuple[str, str]]) -> list[int]:
+    """Insert the addresses nobody owns yet; returns the ids of those inserted. (SQLite ≥ 3.35 for RETURNING.)"""
+    if not identities:
+        return []
+    meta, quote = PatientIdentity._meta, connection.ops.quote_name
+    created_at = meta.get_field("created_at").get_db_prep_value(timezone.now(), connection)
+    columns = ", ".join(quote(name) for name in ("patient_id", "channel", "address", "created_at"))
+    sql = (f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join(['(%s, %s, %s, %s)'] * len(identities))} "
+           f"ON CONFLICT ({quote('channel')}, {quote('address')}) DO NOTHING RETURNING {quote('id')}")
+    params = [value for channel, address in identities for value in (patient.pk, channel, address, created_at)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _known_by(address: tuple[str, str] | None) -> Patient | None:

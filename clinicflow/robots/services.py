@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from clinicflow.automation.models import Job
 from clinicflow.automation.services import job_cancel, job_plan
+from clinicflow.clinic.cache import clinic_cache_clear, process_cached
 from clinicflow.clinic.models import Branch
 from clinicflow.funnel.models import Case, Source
 from clinicflow.funnel.services import TransitionRefused, case_move
@@ -164,12 +165,22 @@ def _plan(robot: Robot, due: datetime, key: str, payload: dict, patient_id: int,
                     patient_id=patient_id, branch_id=branch.pk)
 
 
-def robots_on_inquiry(name: str, *, inquiry_id: int) -> None:
-    """A new inquiry: the escalation if nobody answers in time, and the robots of "inquiry received"."""
-    inquiry = Inquiry.objects.select_related("branch").get(pk=inquiry_id)
+def enabled_robots(*triggers: str) -> list[Robot]:
+    """The robots switched on for these triggers. Every new inquiry and reply asks, so the list is kept per
+    process for a few seconds (clinic.cache; saving or switching a robot here drops it at once)."""
+    robots = process_cached(("robots",), lambda: list(Robot.objects.filter(enabled=True)))
+    return [robot for robot in robots if robot.trigger in triggers]
+
+
+def robots_on_inquiry(name: str, *, inquiry_id: int, inquiry: Inquiry | None = None) -> None:
+    """A new inquiry: the escalation if nobody answers in time, and the robots of "inquiry received".
+
+    The inbox passes the inquiry it has just written (with its patient, branch and case): no reading it again.
+    """
+    inquiry = inquiry or Inquiry.objects.select_related("branch").get(pk=inquiry_id)
     subject = Subject(inquiry.patient, inquiry.branch, inquiry=inquiry, case=inquiry.case)
     now = timezone.now()
-    for robot in Robot.objects.filter(enabled=True, trigger__in=[Trigger.INQUIRY_RECEIVED, Trigger.NO_RESPONSE]):
+    for robot in enabled_robots(Trigger.INQUIRY_RECEIVED, Trigger.NO_RESPONSE):
         if robot.builtin == QUEUE_BADGE or condition_failing(robot, subject, now):
             continue
         if robot.trigger == Trigger.NO_RESPONSE:
@@ -188,9 +199,10 @@ def _plan_no_response(robot: Robot, inquiry: Inquiry) -> None:
     if due is None:
         return  # the branch never opens: nobody to escalate to
     if robot.action == Action.ESCALATE:
-        # The inbox's own job (its key is what answering the inquiry cancels), planned by this robot.
+        # The inbox's own job (its key is what answering the inquiry cancels), planned by this robot. The key
+        # names the inquiry just written: nothing can hold it yet.
         job_plan(kind=ESCALATE_JOB, due_at=due, key=inquiry.escalation_key, payload={"inquiry_id": inquiry.pk},
-                 patient_id=inquiry.patient_id, branch_id=inquiry.branch_id)
+                 patient_id=inquiry.patient_id, branch_id=inquiry.branch_id, new_key=True)
     else:
         _plan(robot, due, run_key(robot, "inquiry", inquiry.pk), {"inquiry_id": inquiry.pk}, inquiry.patient_id,
               inquiry.branch)
@@ -205,11 +217,11 @@ def robots_on_stage(name: str, *, case_id: int) -> None:
                   {"case_id": case.pk}, case.patient_id, case.branch)
 
 
-def robots_on_reply(name: str, *, inquiry_id: int, message_id: int) -> None:
+def robots_on_reply(name: str, *, inquiry_id: int, message_id: int, message: Message | None = None) -> None:
     """A patient wrote: a confirmation answer is acted on at once; other reply robots are planned."""
-    message = Message.objects.select_related("inquiry__patient", "inquiry__branch").get(pk=message_id)
+    message = message or Message.objects.select_related("inquiry__patient", "inquiry__branch").get(pk=message_id)
     inquiry, now = message.inquiry, timezone.now()
-    for robot in Robot.objects.filter(enabled=True, trigger=Trigger.REPLY_RECEIVED):
+    for robot in enabled_robots(Trigger.REPLY_RECEIVED):
         if condition_failing(robot, Subject(inquiry.patient, inquiry.branch, inquiry=inquiry), now):
             continue
         if robot.action == Action.CONFIRM_BY_REPLY:
@@ -447,6 +459,7 @@ def robot_toggle(*, robot: Robot, enabled: bool, by) -> Robot:
     if robot.builtin == QUEUE_BADGE:
         raise ValidationError({"enabled": _("The queue's badge is always on.")})
     Robot.objects.filter(pk=robot.pk).update(enabled=enabled)
+    clinic_cache_clear()  # an update sends no signal: this process must not plan with the old switch
     robot.refresh_from_db()
     robots_plan_existing(robot=robot)
     return robot

@@ -8,6 +8,7 @@ import time_machine
 
 from clinicflow.automation.models import Job
 from clinicflow.automation.worker import work_once
+from clinicflow.clinic.cache import clinic_cache_clear
 from clinicflow.clinic.models import Branch
 from clinicflow.compliance.models import Consent
 from clinicflow.compliance.services import consent_record
@@ -92,6 +93,7 @@ def robot(code: str) -> Robot:
 
 def switch(code: str, enabled: bool) -> None:
     Robot.objects.filter(builtin=code).update(enabled=enabled)
+    clinic_cache_clear()  # an update sends no signal; robot_toggle clears the process's list of robots itself
 
 
 def planned(visit=None) -> list[Job]:
