@@ -155,7 +155,8 @@ API_ID = "BENCH0000-0000-0000-0000-000000000000"
 
 def provider_settings(url: str, threads: int) -> dict:
     """The environment that points clinicflow's SMS at the fake provider (settings are read at import)."""
-    return {"CLINICFLOW_JOB_THREADS": str(threads), "CLINICFLOW_SMS_PROVIDER": "sms/smsru", "CLINICFLOW_SMSRU_API_ID": API_ID,
+    return {"CLINICFLOW_JOB_THREADS": str(threads),
+            "CLINICFLOW_SMS_PROVIDER": "sms/smsru", "CLINICFLOW_SMSRU_API_ID": API_ID,
             "CLINICFLOW_SMSRU_API_BASE": url,
             # Messages at any hour, so the benchmark gives the same numbers at night.
             "CLINICFLOW_SEND_HOURS": "00:00-23:59:59.999999",
