@@ -334,6 +334,9 @@ CLINICFLOW_JOB_RETENTION_DAYS = envint("CLINICFLOW_JOB_RETENTION_DAYS", 30)
 CLINICFLOW_JOB_NOTIFY = envbool("CLINICFLOW_JOB_NOTIFY", "true")
 # PostgreSQL: jobs a worker claims at once (SELECT ... FOR UPDATE SKIP LOCKED); 1 claims one at a time.
 CLINICFLOW_JOB_CLAIM_BATCH = envint("CLINICFLOW_JOB_CLAIM_BATCH", 10)
+# PostgreSQL: jobs of a claimed batch one worker runs at once, each thread with its own connection (sending
+# messages mostly waits for the provider's answer). 1: one after the other, as on SQLite.
+CLINICFLOW_JOB_THREADS = envint("CLINICFLOW_JOB_THREADS", 1)
 
 # The address the outside world calls this server by (https://crm.example.clinic), when a proxy in front
 # rewrites it: providers that sign the URL they called (Twilio) are checked against it. Empty: the request's own.

@@ -10,6 +10,9 @@ is never taken over by another worker; a worker that dies stops renewing and its
 lease runs out. A worker that finds it lost the lease (it was frozen longer than the lease) records nothing
 over the new owner's run.
 
+On PostgreSQL a worker may run the jobs of a batch in CLINICFLOW_JOB_THREADS threads, each with its own
+connection: a job that mostly waits for a provider's answer (a message) then does not hold up the others.
+
 On PostgreSQL an idle worker LISTENs for the NOTIFY that planning a due job sends, so it starts the job at
 once rather than at its next poll.
 """
@@ -23,6 +26,8 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as all_done
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -225,17 +230,51 @@ def work_once(worker: str, limit: int = 50, stopping: threading.Event | None = N
         if not jobs:
             break
         claimed_at = time.monotonic()
-        for index, job in enumerate(jobs):
-            if stopping and stopping.is_set():
-                release(jobs[index:], worker)
-                return ran
-            # A job that waited behind slow ones of its batch may have been taken over meanwhile.
-            waited = time.monotonic() - claimed_at
-            if waited > lease_for(job.kind).total_seconds() / 3 and not lease_renew(job, worker):
-                continue
-            run_job(job, worker)
-            ran += 1
+        if len(jobs) > 1 and job_threads() > 1:
+            ran += _run_in_threads(jobs, worker, stopping, claimed_at)
+            continue
+        for job in jobs:
+            ran += _run_claimed(job, worker, stopping, claimed_at)
     return ran
+
+
+def _run_claimed(job: Job, worker: str, stopping: threading.Event | None, claimed_at: float) -> int:
+    """Run one job of a claimed batch; 0 when it was handed back (stopping) or taken over meanwhile."""
+    if stopping and stopping.is_set():
+        release([job], worker)
+        return 0
+    # A job that waited behind slow ones of its batch may have been taken over meanwhile.
+    waited = time.monotonic() - claimed_at
+    if waited > lease_for(job.kind).total_seconds() / 3 and not lease_renew(job, worker):
+        return 0
+    run_job(job, worker)
+    return 1
+
+
+def job_threads() -> int:
+    """Jobs one worker runs at once: CLINICFLOW_JOB_THREADS on PostgreSQL; one on SQLite (a single writer)."""
+    return max(1, settings.CLINICFLOW_JOB_THREADS) if connection.vendor == "postgresql" else 1
+
+
+_executors: dict[int, ThreadPoolExecutor] = {}  # by size: one pool per process, made on first use
+
+
+def _run_in_threads(jobs: list[Job], worker: str, stopping: threading.Event | None, claimed_at: float) -> int:
+    size = job_threads()
+    if size not in _executors:
+        _executors[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="job")
+
+    def run(job: Job) -> int:
+        # Each thread has its own connection, kept between jobs; checked as a request would check it.
+        close_old_connections()
+        try:
+            return _run_claimed(job, worker, stopping, claimed_at)
+        finally:
+            close_old_connections()
+
+    futures = [_executors[size].submit(run, job) for job in jobs]
+    all_done(futures)  # every job of the batch ends (or is handed back) before an error is raised
+    return sum(future.result() for future in futures)
 
 
 class JobListener:

@@ -66,5 +66,5 @@ def send_outbound(job) -> str:
         if not final:
             raise  # the engine retries with backoff
         return "failed"
-    outbox_sent(outbound_id=sending.outbound_id, provider_message_id=provider_id)
+    outbox_sent(sending=sending, provider_message_id=provider_id)
     return "sent"

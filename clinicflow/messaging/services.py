@@ -81,11 +81,10 @@ def channel_choose(patient: Patient, channel: str | None = None) -> tuple[str, s
 def consent_reason(patient: Patient, kind: str, channel: str) -> str:
     """The consent gate, with the reason when it says no ("" when it allows)."""
     purpose = Consent.Purpose.MARKETING if kind == OutboundMessage.Kind.MARKETING else Consent.Purpose.SERVICE
-    if not consent_allows(patient, purpose):
-        return Reason.NO_CONSENT
-    if not consent_allows(patient, purpose, channel):
-        return Reason.NO_CROSS_BORDER
-    return ""
+    # One query when it allows (every send asks); the second only tells which reason a refusal has.
+    if consent_allows(patient, purpose, channel):
+        return ""
+    return Reason.NO_CROSS_BORDER if consent_allows(patient, purpose) else Reason.NO_CONSENT
 
 
 # --- what it says -------------------------------------------------------------------------------
@@ -217,6 +216,7 @@ class Sending:
     variables: list[str]
     idempotency_key: str
     last_inbound_at: datetime | None
+    message_id: int | None = None  # the conversation's line that mirrors this message, if any
 
 
 def outbox_prepare(*, outbound_id: int) -> Sending | None:
@@ -241,9 +241,11 @@ def outbox_prepare(*, outbound_id: int) -> Sending | None:
     if not OutboundMessage.objects.filter(pk=row.pk, status=Status.QUEUED, attempts=row.attempts).update(
             attempts=F("attempts") + 1, blocked_reason=""):
         return None
+    # Only WhatsApp limits free text to 24 hours after the patient's last message: other channels skip the query.
+    last_inbound_at = _last_inbound_at(row.patient, row.channel) if row.channel == Channel.WHATSAPP else None
     return Sending(outbound_id=row.pk, channel=row.channel, to=row.to, body=row.body, purpose=row.purpose,
                    language=row.patient.language, variables=row.variables, idempotency_key=row.idempotency_key,
-                   last_inbound_at=_last_inbound_at(row.patient, row.channel))
+                   last_inbound_at=last_inbound_at, message_id=row.message_id)
 
 
 def send_guard(row: OutboundMessage, now: datetime) -> tuple[str, str, datetime | None]:
@@ -323,13 +325,17 @@ def outbox_cancel_for_visit(*, appointment: Appointment) -> int:
         status=Status.CANCELLED, blocked_reason=Reason.VISIT_GONE, status_changed_at=timezone.now())
 
 
-def outbox_sent(*, outbound_id: int, provider_message_id: str) -> None:
+def outbox_sent(*, sending: Sending, provider_message_id: str) -> None:
     """The provider took the message."""
     now = timezone.now()
-    OutboundMessage.objects.filter(pk=outbound_id, status=Status.QUEUED).update(
-        status=Status.SENT, provider_message_id=provider_message_id[:200], sent_at=now, error="",
-        status_changed_at=now)
-    _mirror_on_conversation(OutboundMessage.objects.get(pk=outbound_id))
+    fields = {"status": Status.SENT, "provider_message_id": provider_message_id[:200], "error": ""}
+    if OutboundMessage.objects.filter(pk=sending.outbound_id, status=Status.QUEUED).update(
+            **fields, sent_at=now, status_changed_at=now):
+        # What the row now holds is known without reading it back (one query less on every send).
+        row = OutboundMessage(pk=sending.outbound_id, channel=sending.channel, message_id=sending.message_id, **fields)
+    else:
+        row = OutboundMessage.objects.get(pk=sending.outbound_id)  # moved on meanwhile: mirror what it is
+    _mirror_on_conversation(row)
 
 
 def outbox_failed(*, outbound_id: int, error: str, final: bool) -> OutboundMessage:

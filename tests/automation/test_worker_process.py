@@ -92,3 +92,27 @@ def test_two_worker_processes_on_postgresql_run_each_job_once(moscow):
     outputs = [w.communicate(timeout=120) for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outputs
     assert_each_job_ran_once(150)
+
+
+@postgres_only
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_running_its_batches_in_threads_runs_each_job_once(moscow, settings):
+    settings.CLINICFLOW_JOB_THREADS = 4
+    unanswered_inquiries(moscow, 60)
+    while work_once("threads"):
+        pass
+    assert_each_job_ran_once(60)
+
+
+@postgres_only
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_stopping_worker_hands_back_the_jobs_of_its_batch_that_its_threads_had_not_started(moscow, settings):
+    settings.CLINICFLOW_JOB_THREADS = 4
+    unanswered_inquiries(moscow, 10)
+    stopping = threading.Event()
+    stopping.set()
+    assert work_once("threads", stopping=stopping) == 0
+    assert not Job.objects.exclude(kind__in=list(periodic)).exclude(state=Job.State.PENDING).exists()
+    assert set(Job.objects.exclude(kind__in=list(periodic)).values_list("attempts", flat=True)) == {0}

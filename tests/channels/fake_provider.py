@@ -30,15 +30,16 @@ class FakeProvider:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def answer(self, status: int = 200, json_body=None, body: bytes = b"", content_type="application/json"):
+    def answer(self, status: int = 200, json_body=None, body: bytes = b"", content_type="application/json",
+               headers: dict | None = None):
         """Queue the answer to the next request."""
         if json_body is not None:
             body = json.dumps(json_body).encode()
-        self._answers.append((status, body, content_type))
+        self._answers.append((status, body, content_type, headers or {}))
 
-    def _respond(self, request: Recorded) -> tuple[int, bytes, str]:
+    def _respond(self, request: Recorded) -> tuple[int, bytes, str, dict]:
         self.requests.append(request)
-        return self._answers.popleft() if self._answers else (500, b"no answer queued", "text/plain")
+        return self._answers.popleft() if self._answers else (500, b"no answer queued", "text/plain", {})
 
     def start(self):
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -54,9 +55,11 @@ def _handler_for(provider: FakeProvider):
         def _serve(self):
             length = int(self.headers.get("Content-Length") or 0)
             request = Recorded(self.command, self.path, dict(self.headers), self.rfile.read(length))
-            status, body, content_type = provider._respond(request)
+            status, body, content_type, headers = provider._respond(request)
             self.send_response(status)
             self.send_header("Content-Type", content_type)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from clinicflow.channels import sms_smsru
+from clinicflow.channels import outbound, sms_smsru
 from clinicflow.channels.base import SendFailed
 from clinicflow.channels.models import UnreadDelivery
 from clinicflow.inbox.models import Message
@@ -134,3 +134,15 @@ def test_a_busy_service_is_worth_a_retry(settings, fake_provider):
     with pytest.raises(SendFailed) as failed:
         sms_smsru.send(to="+79161234567", text="Hi")
     assert failed.value.retry is True
+
+
+def test_sends_share_one_client_that_keeps_no_cookies_between_calls(settings, fake_provider):
+    settings.CLINICFLOW_SMSRU_API_BASE = fake_provider.url
+    answer = {"status": "OK", "status_code": 100, "sms": {
+        "79161234567": {"status": "OK", "status_code": 100, "sms_id": "000000-10000001"}}}
+    fake_provider.answer(json_body=answer, headers={"Set-Cookie": "session=abc; Path=/"})
+    fake_provider.answer(json_body=answer)
+    sms_smsru.send(to="+79161234567", text="One")
+    sms_smsru.send(to="+79161234567", text="Two")
+    assert outbound.provider_client() is outbound.provider_client()
+    assert "Cookie" not in fake_provider.requests[1].headers
