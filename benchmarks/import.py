@@ -59,6 +59,7 @@ def the_file(rows: int, known_phones: list[str], rng: random.Random) -> tuple[by
     writer.writerow(["ФИО", "Телефон", "E-mail", "Дата рождения", "Комментарий", "utm_source"])
     expected = {"new": 0, "known": 0, "leads": 0, "refused": 0}
     written_phones: list[str] = []
+    with_lead: set[str] = set()
     for i in range(rows):
         comment = f"Хочет записаться, строка {i}" if i % 3 == 0 else ""
         if i % 50 == 7:
@@ -74,8 +75,10 @@ def the_file(rows: int, known_phones: list[str], rng: random.Random) -> tuple[by
             phone = f"8 (915) {i // 10_000:03d}-{i % 10_000 // 100:02d}-{i % 100:02d}"
             written_phones.append(phone)
             expected["new"] += 1
-        if comment:
+        if comment and phone not in with_lead:
+            # A second comment for someone whose lead still waits joins that lead (one conversation per person).
             expected["leads"] += 1
+            with_lead.add(phone)
         writer.writerow([f"Пациент Номер {i}", phone, f"p{i}@example.org" if i % 4 == 0 else "",
                          "01.02.1980" if i % 5 == 0 else "", comment, "yandex" if comment else ""])
     return out.getvalue().encode("cp1251"), expected
