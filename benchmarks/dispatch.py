@@ -62,6 +62,9 @@ RUN_LIMIT_SECONDS = 900
 THREADS = 4
 
 
+from benchmarks.support import database_description  # noqa: E402  (after sys.path is set)
+
+
 def queue_benchmark():
     """benchmarks/queue.py, for its database helpers (create and drop a database of the run's own)."""
     spec = importlib.util.spec_from_file_location("queue_benchmark", ROOT / "benchmarks" / "queue.py")
@@ -427,15 +430,6 @@ def table(rows: list[Row]) -> str:
         lines.append(f"| {row.run} | {row.workers} | {row.rate:,.1f} {row.unit} | {ratio:.2f} | {row.lost} | "
                      f"{row.duplicates} | {row.seconds:.1f} s | {row.detail} |")
     return "\n".join(lines)
-
-
-def database_description() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()" if connection.vendor == "postgresql" else "SELECT sqlite_version()")
-        version = cursor.fetchone()[0]
-    return f"{connection.vendor} {version.split(' on ')[0]}, {os.cpu_count()} CPUs"
 
 
 def main() -> int:

@@ -42,6 +42,9 @@ POLL_SECONDS = 2.0
 LATENCY_LIMIT_MS = 100.0
 
 
+from benchmarks.support import database_description  # noqa: E402  (after sys.path is set)
+
+
 def queue_benchmark():
     """benchmarks/queue.py, for its database helpers (create and drop a database of the run's own)."""
     spec = importlib.util.spec_from_file_location("queue_benchmark", ROOT / "benchmarks" / "queue.py")
@@ -264,15 +267,6 @@ def table(rows: list[Row], *, higher_is_better: bool) -> str:
         lines.append(f"| {row.measurement} | {row.setting}{' (baseline)' * (n == 0)} | "
                      f"{row.value:,.1f} {row.unit} | {ratio:.2f} | {row.detail} |")
     return "\n".join(lines)
-
-
-def database_description() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()" if connection.vendor == "postgresql" else "SELECT sqlite_version()")
-        version = cursor.fetchone()[0]
-    return f"{connection.vendor} {version.split(' on ')[0]}, {os.cpu_count()} CPUs"
 
 
 def main() -> int:
